@@ -1,0 +1,1 @@
+"""The only place that talks to the outside world: SQLAlchemy, fsspec, Redis, pyspark, HTTP clients."""

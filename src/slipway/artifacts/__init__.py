@@ -1,0 +1,1 @@
+"""Build, verify and load artifacts; one module per model flavor under ``flavors``."""

@@ -1,0 +1,1 @@
+"""The ``slipway`` command: thin calls into ``slipway.api``."""

@@ -1,0 +1,85 @@
+"""Ports that adapters implement. Capabilities depend on these, never on SQLAlchemy or fsspec."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Protocol
+
+from slipway.core.audit import AuditDraft, AuditEvent
+from slipway.core.records import ModelRecord, VersionRecord, VersionStatus
+
+
+class ArtifactStore(Protocol):
+    """Content-addressed storage of artifact folders, keyed by digest.
+
+    ``put`` is idempotent and writes the manifest last, so a folder whose manifest is present is
+    complete; readers never see half an artifact.
+    """
+
+    @property
+    def display_url(self) -> str: ...
+
+    def exists(self, digest: str) -> bool: ...
+
+    def put(self, source: Path, digest: str) -> None: ...
+
+    def fetch(self, digest: str) -> Path:
+        """Return a local folder holding the artifact (the store's own on a local disk, else a cache)."""
+        ...
+
+
+class MetadataTransaction(Protocol):
+    """One atomic unit of registry work. Writes are serialized across processes and hosts."""
+
+    def get_model(self, name: str) -> ModelRecord | None: ...
+
+    def list_models(self) -> list[ModelRecord]: ...
+
+    def ensure_model(self, name: str, *, created_at: str, description: str = "") -> tuple[ModelRecord, bool]:
+        """Return the model, creating it if needed; the flag says whether it was created."""
+        ...
+
+    def list_versions(self, name: str) -> list[VersionRecord]: ...
+
+    def get_version(self, name: str, version: int) -> VersionRecord | None: ...
+
+    def find_version_by_digest(self, name: str, digest: str) -> VersionRecord | None: ...
+
+    def insert_version(self, record: VersionRecord) -> VersionRecord:
+        """Insert with the next free version number (assigned here, contiguous per model)."""
+        ...
+
+    def set_status(self, name: str, version: int, status: VersionStatus) -> None: ...
+
+    def get_alias(self, name: str, alias: str) -> int | None: ...
+
+    def list_aliases(self, name: str) -> dict[str, int]: ...
+
+    def set_alias(self, name: str, alias: str, version: int) -> None: ...
+
+    def delete_alias(self, name: str, alias: str) -> None: ...
+
+    def set_tag(self, name: str, version: int, key: str, value: str) -> None: ...
+
+    def delete_tag(self, name: str, version: int, key: str) -> None: ...
+
+    def append_audit(self, draft: AuditDraft) -> AuditEvent: ...
+
+
+class MetadataStore(Protocol):
+    @property
+    def display_url(self) -> str: ...
+
+    def write(self) -> AbstractContextManager[MetadataTransaction]:
+        """A transaction that holds the registry's write lock until it commits or rolls back."""
+        ...
+
+    def read(self) -> AbstractContextManager[MetadataTransaction]: ...
+
+    def audit_events(self, *, subject_prefix: str | None = None, since_seq: int = 0) -> Iterator[AuditEvent]: ...
+
+    def audit_head(self) -> tuple[int, str] | None: ...
+
+    def close(self) -> None: ...
