@@ -1,0 +1,91 @@
+"""The registry's tables, as SQLAlchemy Core metadata.
+
+This is the schema *at head*, used by the queries in ``sql_metadata`` and by Alembic's
+autogenerate. The database itself is only ever changed by the revisions in ``migrations/``; a
+new table (validation runs, deployments, batch runs) gets both a ``Table`` here and a revision.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+NAME_LENGTH = 100
+TIME_LENGTH = 40
+HASH_LENGTH = 64
+VERSION_TABLE = "slipway_alembic_version"  # Alembic's bookkeeping, named so it cannot clash
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+models = sa.Table(
+    "models",
+    metadata,
+    sa.Column("name", sa.String(NAME_LENGTH), primary_key=True),
+    sa.Column("created_at", sa.String(TIME_LENGTH), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+)
+
+versions = sa.Table(
+    "versions",
+    metadata,
+    sa.Column("model", sa.String(NAME_LENGTH), sa.ForeignKey("models.name"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("digest", sa.String(HASH_LENGTH), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("created_at", sa.String(TIME_LENGTH), nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("flavor", sa.String(50), nullable=False),
+    sa.Column("task", sa.String(50), nullable=False),
+    sa.UniqueConstraint("model", "digest"),
+)
+
+aliases = sa.Table(
+    "aliases",
+    metadata,
+    sa.Column("model", sa.String(NAME_LENGTH), primary_key=True),
+    sa.Column("alias", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.ForeignKeyConstraint(["model", "version"], ["versions.model", "versions.version"]),
+)
+
+tags = sa.Table(
+    "tags",
+    metadata,
+    sa.Column("model", sa.String(NAME_LENGTH), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.ForeignKeyConstraint(["model", "version"], ["versions.model", "versions.version"]),
+)
+
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("at", sa.String(TIME_LENGTH), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(100), nullable=False),
+    sa.Column("subject", sa.String(200), nullable=False, index=True),
+    sa.Column("before", sa.JSON(none_as_null=True), nullable=True),
+    sa.Column("after", sa.JSON(none_as_null=True), nullable=True),
+    sa.Column("prev_hash", sa.String(HASH_LENGTH), nullable=False),
+    sa.Column("hash", sa.String(HASH_LENGTH), nullable=False),
+)
+
+# One row (id 1): the newest event's seq and hash, or (0, GENESIS_HASH) for an empty log. Every
+# write transaction locks this row first, which is what makes the chain linear.
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("hash", sa.String(HASH_LENGTH), nullable=False),
+    sa.CheckConstraint("id = 1", name="single_row"),
+)
