@@ -119,6 +119,8 @@ class SqlTransaction:
         return found[0] if found else None
 
     def insert_version(self, record: VersionRecord) -> VersionRecord:
+        if self.get_model(record.name) is None:
+            raise NotFoundError(f"unknown model {record.name!r}")
         latest = sa.select(sa.func.max(versions.c.version)).where(versions.c.model == record.name)
         number = (self.connection.execute(latest).scalar() or 0) + 1
         self._execute(

@@ -1,0 +1,186 @@
+"""A thread-safe, in-memory ``MetadataStore`` for tests and throwaway sessions (``memory://``).
+
+It behaves like the SQL store, transactions included: a write transaction works on a copy of the
+state and publishes it only on commit, so an exception leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from slipway.core.audit import GENESIS_HASH, AuditDraft, AuditEvent, seal
+from slipway.core.errors import NotFoundError
+from slipway.core.records import ModelRecord, VersionRecord, VersionStatus
+
+
+@dataclass
+class _State:
+    models: dict[str, ModelRecord] = field(default_factory=dict)
+    versions: dict[str, dict[int, VersionRecord]] = field(default_factory=dict)
+    aliases: dict[str, dict[str, int]] = field(default_factory=dict)
+    tags: dict[tuple[str, int], dict[str, str]] = field(default_factory=dict)
+    events: list[AuditEvent] = field(default_factory=list)
+    head: tuple[int, str] = (0, GENESIS_HASH)
+
+    def copy(self) -> _State:
+        """A copy whose containers are independent; the records in them are immutable."""
+        return _State(
+            models=dict(self.models),
+            versions={name: dict(numbered) for name, numbered in self.versions.items()},
+            aliases={name: dict(named) for name, named in self.aliases.items()},
+            tags={key: dict(values) for key, values in self.tags.items()},
+            events=list(self.events),
+            head=self.head,
+        )
+
+
+class InMemoryMetadataStore:
+    def __init__(self) -> None:
+        self._state = _State()
+        self._lock = threading.RLock()
+
+    @property
+    def display_url(self) -> str:
+        return "memory://"
+
+    @contextmanager
+    def write(self) -> Iterator[InMemoryTransaction]:
+        with self._lock:
+            draft = self._state.copy()
+            yield InMemoryTransaction(draft, writable=True)
+            self._state = draft
+
+    @contextmanager
+    def read(self) -> Iterator[InMemoryTransaction]:
+        with self._lock:
+            yield InMemoryTransaction(self._state, writable=False)
+
+    def audit_events(
+        self, *, subject_prefix: str | None = None, since_seq: int = 0
+    ) -> Iterator[AuditEvent]:
+        with self._lock:
+            events = list(self._state.events)
+        prefix = subject_prefix or ""
+        return iter([e for e in events if e.seq > since_seq and e.subject.startswith(prefix)])
+
+    def audit_head(self) -> tuple[int, str] | None:
+        with self._lock:
+            head = self._state.head
+        return head if head[0] else None
+
+    def close(self) -> None:
+        """Nothing to release; the state lives as long as the object."""
+
+
+class InMemoryTransaction:
+    def __init__(self, state: _State, *, writable: bool) -> None:
+        self._state = state
+        self._writable = writable
+
+    def get_model(self, name: str) -> ModelRecord | None:
+        model = self._state.models.get(name)
+        if model is None:
+            return None
+        latest = max(self._state.versions.get(name, {}), default=None)
+        return dataclasses.replace(model, latest_version=latest)
+
+    def list_models(self) -> list[ModelRecord]:
+        return [self._model(name) for name in sorted(self._state.models)]
+
+    def ensure_model(
+        self, name: str, *, created_at: str, description: str = ""
+    ) -> tuple[ModelRecord, bool]:
+        found = self.get_model(name)
+        if found is not None:
+            return found, False
+        self._check_writable()
+        model = ModelRecord(name=name, created_at=created_at, description=description)
+        self._state.models[name] = model
+        return model, True
+
+    def list_versions(self, name: str) -> list[VersionRecord]:
+        numbers = sorted(self._state.versions.get(name, {}))
+        return [self._version(name, number) for number in numbers]
+
+    def get_version(self, name: str, version: int) -> VersionRecord | None:
+        if version not in self._state.versions.get(name, {}):
+            return None
+        return self._version(name, version)
+
+    def find_version_by_digest(self, name: str, digest: str) -> VersionRecord | None:
+        for number, record in self._state.versions.get(name, {}).items():
+            if record.digest == digest:
+                return self._version(name, number)
+        return None
+
+    def insert_version(self, record: VersionRecord) -> VersionRecord:
+        self._check_writable()
+        if record.name not in self._state.models:
+            raise NotFoundError(f"unknown model {record.name!r}")
+        numbered = self._state.versions.setdefault(record.name, {})
+        stored = dataclasses.replace(
+            record, version=max(numbered, default=0) + 1, aliases=(), tags={}
+        )
+        numbered[stored.version] = stored
+        return stored
+
+    def set_status(self, name: str, version: int, status: VersionStatus) -> None:
+        record = self._require_version(name, version)
+        self._state.versions[name][version] = dataclasses.replace(record, status=status)
+
+    def get_alias(self, name: str, alias: str) -> int | None:
+        return self._state.aliases.get(name, {}).get(alias)
+
+    def list_aliases(self, name: str) -> dict[str, int]:
+        return dict(self._state.aliases.get(name, {}))
+
+    def set_alias(self, name: str, alias: str, version: int) -> None:
+        self._require_version(name, version)
+        self._state.aliases.setdefault(name, {})[alias] = version
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        self._check_writable()
+        self._state.aliases.get(name, {}).pop(alias, None)
+
+    def set_tag(self, name: str, version: int, key: str, value: str) -> None:
+        self._require_version(name, version)
+        self._state.tags.setdefault((name, version), {})[key] = value
+
+    def delete_tag(self, name: str, version: int, key: str) -> None:
+        self._check_writable()
+        self._state.tags.get((name, version), {}).pop(key, None)
+
+    def append_audit(self, draft: AuditDraft) -> AuditEvent:
+        self._check_writable()
+        seq, prev_hash = self._state.head
+        event = seal(draft, seq=seq + 1, prev_hash=prev_hash)
+        self._state.events.append(event)
+        self._state.head = (event.seq, event.hash)
+        return event
+
+    def _model(self, name: str) -> ModelRecord:
+        found = self.get_model(name)
+        if found is None:
+            raise NotFoundError(f"unknown model {name!r}")
+        return found
+
+    def _version(self, name: str, version: int) -> VersionRecord:
+        record = self._state.versions[name][version]
+        aliases = sorted(a for a, v in self._state.aliases.get(name, {}).items() if v == version)
+        tags = dict(sorted(self._state.tags.get((name, version), {}).items()))
+        return dataclasses.replace(record, aliases=tuple(aliases), tags=tags)
+
+    def _require_version(self, name: str, version: int) -> VersionRecord:
+        self._check_writable()
+        record = self._state.versions.get(name, {}).get(version)
+        if record is None:
+            raise NotFoundError(f"model {name!r} has no version {version}")
+        return record
+
+    def _check_writable(self) -> None:
+        if not self._writable:
+            raise RuntimeError("a read transaction cannot change the registry; use store.write()")
