@@ -20,8 +20,7 @@ from slipway.core.settings import redact_url
 
 _POSTGRES_SCHEMES = {"postgresql", "postgres", "postgresql+psycopg"}
 _REGISTRY_HELP = (
-    "use sqlite:///PATH, postgresql+psycopg://USER:PASSWORD@HOST/DB or memory://; "
-    "check SLIPWAY_REGISTRY_URL"
+    "use sqlite:///PATH, postgresql+psycopg://USER:PASSWORD@HOST/DB or memory://; check SLIPWAY_REGISTRY_URL"
 )
 
 
@@ -54,9 +53,7 @@ def _open_sql(url: str) -> MetadataStore:
     try:
         parsed = sa.make_url(url)
     except (sa.exc.ArgumentError, ValueError) as exc:
-        raise InvalidInputError(
-            f"malformed registry URL {redact_url(url)!r}; {_REGISTRY_HELP}"
-        ) from exc
+        raise InvalidInputError(f"malformed registry URL {redact_url(url)!r}; {_REGISTRY_HELP}") from exc
     try:
         return SqlMetadataStore.open(parsed)
     except ModuleNotFoundError as exc:

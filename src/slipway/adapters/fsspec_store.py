@@ -116,9 +116,7 @@ def _source_manifest(source: Path, digest: str) -> Manifest:
         raise NotFoundError(f"{source} is not an artifact folder: it has no {MANIFEST_NAME}")
     manifest = parse_manifest(manifest_file.read_bytes(), source=str(manifest_file))
     if manifest.digest != digest:
-        raise IntegrityError(
-            f"artifact at {source} has digest {manifest.digest}, not {digest}; rebuild it"
-        )
+        raise IntegrityError(f"artifact at {source} has digest {manifest.digest}, not {digest}; rebuild it")
     return manifest
 
 

@@ -59,9 +59,7 @@ class InMemoryMetadataStore:
         with self._lock:
             yield InMemoryTransaction(self._state, writable=False)
 
-    def audit_events(
-        self, *, subject_prefix: str | None = None, since_seq: int = 0
-    ) -> Iterator[AuditEvent]:
+    def audit_events(self, *, subject_prefix: str | None = None, since_seq: int = 0) -> Iterator[AuditEvent]:
         with self._lock:
             events = list(self._state.events)
         prefix = subject_prefix or ""
@@ -91,9 +89,7 @@ class InMemoryTransaction:
     def list_models(self) -> list[ModelRecord]:
         return [self._model(name) for name in sorted(self._state.models)]
 
-    def ensure_model(
-        self, name: str, *, created_at: str, description: str = ""
-    ) -> tuple[ModelRecord, bool]:
+    def ensure_model(self, name: str, *, created_at: str, description: str = "") -> tuple[ModelRecord, bool]:
         found = self.get_model(name)
         if found is not None:
             return found, False
@@ -122,9 +118,7 @@ class InMemoryTransaction:
         if record.name not in self._state.models:
             raise NotFoundError(f"unknown model {record.name!r}")
         numbered = self._state.versions.setdefault(record.name, {})
-        stored = dataclasses.replace(
-            record, version=max(numbered, default=0) + 1, aliases=(), tags={}
-        )
+        stored = dataclasses.replace(record, version=max(numbered, default=0) + 1, aliases=(), tags={})
         numbered[stored.version] = stored
         return stored
 

@@ -87,9 +87,7 @@ def upgrade_to_head(engine: sa.Engine) -> None:
             return
     with _ALEMBIC_LOCK, begin(engine, write=True) as connection:
         if engine.dialect.name == "postgresql":
-            connection.execute(
-                sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
-            )
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "heads")
 

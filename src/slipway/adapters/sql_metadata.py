@@ -48,9 +48,7 @@ class SqlMetadataStore:
         with self._translated(), begin(self.engine, write=False) as connection:
             yield SqlTransaction(connection, writable=False)
 
-    def audit_events(
-        self, *, subject_prefix: str | None = None, since_seq: int = 0
-    ) -> Iterator[AuditEvent]:
+    def audit_events(self, *, subject_prefix: str | None = None, since_seq: int = 0) -> Iterator[AuditEvent]:
         query = sa.select(audit_events).where(audit_events.c.seq > since_seq)
         if subject_prefix is not None:
             query = query.where(audit_events.c.subject.startswith(subject_prefix, autoescape=True))
@@ -91,15 +89,11 @@ class SqlTransaction:
         rows = self.connection.execute(_models_query().order_by(models.c.name))
         return [_model(row._mapping) for row in rows]
 
-    def ensure_model(
-        self, name: str, *, created_at: str, description: str = ""
-    ) -> tuple[ModelRecord, bool]:
+    def ensure_model(self, name: str, *, created_at: str, description: str = "") -> tuple[ModelRecord, bool]:
         found = self.get_model(name)
         if found is not None:
             return found, False
-        self._execute(
-            models.insert().values(name=name, created_at=created_at, description=description)
-        )
+        self._execute(models.insert().values(name=name, created_at=created_at, description=description))
         return ModelRecord(name=name, created_at=created_at, description=description), True
 
     # versions
@@ -145,9 +139,7 @@ class SqlTransaction:
     # aliases and tags
 
     def get_alias(self, name: str, alias: str) -> int | None:
-        query = sa.select(aliases.c.version).where(
-            aliases.c.model == name, aliases.c.alias == alias
-        )
+        query = sa.select(aliases.c.version).where(aliases.c.model == name, aliases.c.alias == alias)
         value = self.connection.execute(query).scalar()
         return int(value) if value is not None else None
 
@@ -197,9 +189,7 @@ class SqlTransaction:
             self._execute(table.insert().values(**key, **values))
 
     def _require_version(self, name: str, version: int) -> None:
-        query = sa.select(versions.c.version).where(
-            versions.c.model == name, versions.c.version == version
-        )
+        query = sa.select(versions.c.version).where(versions.c.model == name, versions.c.version == version)
         if self.connection.execute(query).first() is None:
             raise NotFoundError(f"model {name!r} has no version {version}")
 
@@ -227,9 +217,7 @@ class SqlTransaction:
 
 def _models_query() -> sa.Select[Any]:
     latest = (
-        sa.select(sa.func.max(versions.c.version))
-        .where(versions.c.model == models.c.name)
-        .scalar_subquery()
+        sa.select(sa.func.max(versions.c.version)).where(versions.c.model == models.c.name).scalar_subquery()
     )
     return sa.select(models, latest.label("latest_version"))
 

@@ -53,7 +53,9 @@ class AuditEvent:
     hash: str
 
     def content(self) -> dict[str, Any]:
-        return _content(self.at, self.actor, self.action, self.subject, self.before, self.after, self.prev_hash)
+        return _content(
+            self.at, self.actor, self.action, self.subject, self.before, self.after, self.prev_hash
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {"seq": self.seq, **self.content(), "hash": self.hash}
@@ -117,20 +119,38 @@ def verify_chain(events: Iterable[AuditEvent], *, head: tuple[int, str] | None) 
         if event.seq != expected_seq:
             problems.append((expected_seq, f"event {expected_seq} is missing: deleted from the log"))
         if compute_hash(event) != event.hash:
-            problems.append((event.seq, f"event {event.seq} was edited: its content no longer matches its hash"))
+            problems.append(
+                (event.seq, f"event {event.seq} was edited: its content no longer matches its hash")
+            )
         elif event.prev_hash != prev_hash:
             if event.prev_hash in known and known[event.prev_hash] != event.seq - 1:
-                problems.append((event.seq, f"event {event.seq} is out of order: it was written after event {known[event.prev_hash]}"))
+                problems.append(
+                    (
+                        event.seq,
+                        f"event {event.seq} is out of order: "
+                        f"it was written after event {known[event.prev_hash]}",
+                    )
+                )
             else:
-                problems.append((event.seq, f"event {event.seq} does not follow the event before it: an event was deleted or inserted"))
+                problems.append(
+                    (
+                        event.seq,
+                        f"event {event.seq} does not follow the event before it: "
+                        "an event was deleted or inserted",
+                    )
+                )
         prev_hash, expected_seq = event.hash, event.seq + 1
     last_seq = ordered[-1].seq if ordered else None
     if head is not None and (head[0] != last_seq or head[1] != prev_hash):
         if last_seq is None or head[0] > last_seq:
             first = (last_seq or 0) + 1
-            problems.append((first, f"events {first} to {head[0]} are missing: deleted from the end of the log"))
+            problems.append(
+                (first, f"events {first} to {head[0]} are missing: deleted from the end of the log")
+            )
         else:
-            problems.append((last_seq, f"the recorded head (event {head[0]}) does not match event {last_seq}"))
+            problems.append(
+                (last_seq, f"the recorded head (event {head[0]}) does not match event {last_seq}")
+            )
     elif head is None and ordered:
         problems.append((ordered[0].seq, "the log has events but no recorded head"))
     problems.sort(key=lambda item: item[0])

@@ -16,7 +16,7 @@ from slipway.core.canonical import sha256_hex, to_canonical_json
 from slipway.core.errors import IntegrityError
 
 MANIFEST_NAME = "slipway.json"
-FORMAT = "slipway.artifact/1"
+FORMAT: Literal["slipway.artifact/1"] = "slipway.artifact/1"
 Task = Literal["classification", "regression"]
 _SAFE_PATH = re.compile(r"[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)*")
 _DIGEST = re.compile(r"[0-9a-f]{64}")

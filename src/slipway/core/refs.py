@@ -69,5 +69,7 @@ def parse_ref(text: str) -> ModelRef:
     name, version = text.split(":")
     check_name(name)
     if not version.isdigit():
-        raise InvalidInputError(f"malformed model reference {text!r}: version {version!r} is not a number; {_REF_HELP}")
+        raise InvalidInputError(
+            f"malformed model reference {text!r}: version {version!r} is not a number; {_REF_HELP}"
+        )
     return ModelRef(name, version=int(version))

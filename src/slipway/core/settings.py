@@ -52,7 +52,11 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: str | Path | None) -> Settings:
         env = os.environ if environ is None else environ
         home = Path(str(overrides.get("home") or env.get("SLIPWAY_HOME") or ".slipway")).expanduser()
-        registry = overrides.get("registry_url") or env.get("SLIPWAY_REGISTRY_URL") or f"sqlite:///{home / 'registry.db'}"
+        registry = (
+            overrides.get("registry_url")
+            or env.get("SLIPWAY_REGISTRY_URL")
+            or f"sqlite:///{home / 'registry.db'}"
+        )
         store = overrides.get("store_url") or env.get("SLIPWAY_STORE_URL") or str(home / "artifacts")
         actor = overrides.get("actor") or env.get("SLIPWAY_ACTOR") or _default_actor()
         return cls(home=home, registry_url=Secret(str(registry)), store_url=str(store), actor=str(actor))

@@ -1,0 +1,135 @@
+"""The Scorer: one artifact, its runtime and its stages, applied to a batch of rows.
+
+    enrich stages -> schema enforcement -> input stages -> predict -> output stages
+
+Stages are the extension points: lookups (``slipway.enrichment``) are ``enrich`` stages that add
+columns from a database; runtime guards (``slipway.guards``) are ``input`` and ``output`` stages.
+Rows rejected before prediction are not sent to the model.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import numpy as np
+
+from slipway.scoring.batch import Batch
+from slipway.scoring.result import ScoredBatch
+from slipway.scoring.runtime import NativeRuntime, Runtime
+from slipway.scoring.schema import ExtraPolicy, InputSchema, enforce, records_to_columns
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from slipway.artifacts.loader import LoadedArtifact
+
+Phase = Literal["enrich", "input", "output"]
+
+
+class Stage(Protocol):
+    name: str
+    phase: Phase
+    #: Columns the stage adds to the batch (enrich stages); the request need not send them.
+    provides: tuple[str, ...]
+    #: Request columns the stage needs that are not model features (e.g. lookup keys).
+    requires: tuple[str, ...]
+
+    def apply(self, batch: Batch) -> None: ...
+
+
+@dataclass
+class Scorer:
+    artifact: LoadedArtifact
+    runtime: Runtime | None = None
+    stages: Sequence[Stage] = ()
+    extra_columns: ExtraPolicy = "reject"
+    schema: InputSchema = field(init=False)
+    request_schema: InputSchema = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._runtime: Runtime = self.runtime or NativeRuntime(self.artifact.runner)
+        profile = self.artifact.profile
+        self.schema = (
+            InputSchema.from_profile(profile) if profile else InputSchema.untyped(self.artifact.features)
+        )
+        provided = {name for stage in self.stages for name in stage.provides}
+        self.request_schema = self.schema.without(provided)
+        self._provided_schema = InputSchema(tuple(c for c in self.schema.columns if c.name in provided))
+        self._by_phase = {
+            phase: [stage for stage in self.stages if stage.phase == phase]
+            for phase in ("enrich", "input", "output")
+        }
+        self._passthrough = tuple(dict.fromkeys(name for stage in self.stages for name in stage.requires))
+
+    @property
+    def runtime_name(self) -> str:
+        return self._runtime.name
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return self.artifact.features
+
+    @property
+    def input_columns(self) -> tuple[str, ...]:
+        """What a caller must send: features not provided by lookups, plus lookup keys."""
+        return (
+            *self.request_schema.names,
+            *(n for n in self._passthrough if n not in self.request_schema.names),
+        )
+
+    def score_records(self, records: Sequence[Mapping[str, Any]]) -> ScoredBatch:
+        columns, _ = records_to_columns(records)
+        return self.score_columns(columns)
+
+    def score_frame(self, frame: pd.DataFrame) -> ScoredBatch:
+        """Score a DataFrame; columns the model does not take (targets, ids) are ignored."""
+        wanted = set(self.input_columns)
+        return self.score_columns(
+            {str(name): frame[name].to_numpy() for name in frame.columns if name in wanted}
+        )
+
+    def score_columns(self, raw: Mapping[str, Sequence[Any] | np.ndarray]) -> ScoredBatch:
+        started = time.perf_counter()
+        columns, n_rows = enforce(
+            self.request_schema, raw, allowed_extra=self._passthrough, extra=self.extra_columns
+        )
+        batch = Batch(columns=columns, n_rows=n_rows)
+        for stage in self._by_phase["enrich"]:
+            stage.apply(batch)
+        if self._provided_schema.columns:
+            enriched, _ = enforce(self._provided_schema, batch.columns, extra="ignore")
+            batch.columns.update(enriched)
+        for stage in self._by_phase["input"]:
+            stage.apply(batch)
+        predicted = time.perf_counter()
+        self._predict(batch)
+        predict_ms = (time.perf_counter() - predicted) * 1e3
+        for stage in self._by_phase["output"]:
+            stage.apply(batch)
+        return ScoredBatch.from_batch(
+            batch,
+            classes=self.artifact.classes,
+            runtime=self._runtime.name,
+            timings={"predict_ms": predict_ms, "total_ms": (time.perf_counter() - started) * 1e3},
+        )
+
+    def _predict(self, batch: Batch) -> None:
+        accepted = batch.accepted
+        if not accepted.any():
+            return
+        if accepted.all():
+            columns = batch.columns
+        else:
+            columns = {name: values[accepted] for name, values in batch.columns.items()}
+        prediction = self._runtime.predict(columns, self.features)
+        if accepted.all():
+            batch.predictions, batch.probabilities = prediction.values, prediction.probabilities
+            return
+        batch.predictions = np.empty(batch.n_rows, dtype=object)
+        batch.predictions[accepted] = prediction.values
+        if prediction.probabilities is not None:
+            batch.probabilities = np.full((batch.n_rows, prediction.probabilities.shape[1]), np.nan)
+            batch.probabilities[accepted] = prediction.probabilities
