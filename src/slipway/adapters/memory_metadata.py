@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from slipway.core.audit import GENESIS_HASH, AuditDraft, AuditEvent, seal
-from slipway.core.errors import NotFoundError
+from slipway.core.errors import ConflictError, NotFoundError
 from slipway.core.records import ModelRecord, VersionRecord, VersionStatus
 
 
@@ -117,6 +117,8 @@ class InMemoryTransaction:
         self._check_writable()
         if record.name not in self._state.models:
             raise NotFoundError(f"unknown model {record.name!r}")
+        if self.find_version_by_digest(record.name, record.digest) is not None:
+            raise ConflictError(f"model {record.name!r} already has a version {record.digest}")
         numbered = self._state.versions.setdefault(record.name, {})
         stored = dataclasses.replace(record, version=max(numbered, default=0) + 1, aliases=(), tags={})
         numbered[stored.version] = stored

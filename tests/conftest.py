@@ -1,0 +1,87 @@
+"""Fixtures for the real services tests talk to: PostgreSQL, Redis, and SQLite files.
+
+A test that needs PostgreSQL or Redis is skipped when the server cannot be reached, unless
+``CI=true``: there a missing service is a failure, so CI never passes by skipping. Tests that use
+``postgres_url`` or ``redis_url`` get the ``postgres`` / ``redis`` marker automatically.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+POSTGRES_ADMIN_URL = os.environ.get("SLIPWAY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("SLIPWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "postgres_url" in fixtures:
+            item.add_marker(pytest.mark.postgres)
+        if "redis_url" in fixtures:
+            item.add_marker(pytest.mark.redis)
+
+
+def _unavailable(service: str, reason: str) -> None:
+    message = f"{service} is not reachable: {reason}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message} (CI=true: start it, e.g. with .ci/run)", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The admin URL of a reachable PostgreSQL server (libpq form)."""
+    try:
+        import psycopg
+    except ImportError:
+        _unavailable("PostgreSQL", "psycopg is not installed (pip install 'slipway[postgres]')")
+    try:
+        psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3).close()
+    except psycopg.OperationalError as exc:
+        _unavailable("PostgreSQL", f"{POSTGRES_ADMIN_URL}: {str(exc).strip()}")
+    return POSTGRES_ADMIN_URL
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A SQLAlchemy URL of a fresh, empty database, dropped after the test."""
+    import psycopg
+    import sqlalchemy as sa
+
+    name = f"slipway_test_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = sa.make_url(postgres_server).set(drivername="postgresql+psycopg", database=name)
+    yield url.render_as_string(hide_password=False)
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The URL of a reachable Redis server. It is shared: use unique key names in tests."""
+    url = urlsplit(REDIS_URL)
+    try:
+        address = (url.hostname or "127.0.0.1", url.port or 6379)
+        with socket.create_connection(address, timeout=3) as s:
+            s.sendall(b"PING\r\n")
+            reply = s.recv(64)
+    except OSError as exc:
+        _unavailable("Redis", f"{REDIS_URL}: {exc}")
+    if not reply.startswith(b"+PONG"):
+        _unavailable("Redis", f"{REDIS_URL} answered {reply!r} to PING")
+    return REDIS_URL
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A SQLAlchemy URL of a SQLite file that does not exist yet."""
+    return f"sqlite:///{tmp_path / 'registry.db'}"
