@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from slipway import __version__
+from slipway._version import __version__
 from slipway.artifacts.datasets import DataSource, describe_dataset, read_table
 from slipway.artifacts.environment import capture_environment, to_lock_file
 from slipway.artifacts.flavors.base import Flavor
@@ -74,18 +74,29 @@ class BuildSpec:
 
 
 def build_artifact(
-    model: Any, spec: BuildSpec, *, output: Path, steps: Sequence[BuildStep] = ()
+    model: Any,
+    spec: BuildSpec,
+    *,
+    output: Path | None = None,
+    output_dir: Path | None = None,
+    steps: Sequence[BuildStep] = (),
 ) -> BuiltArtifact:
+    """Build into ``output``, or into ``output_dir / NAME-DIGEST12`` when no output is given."""
     check_name(spec.name)
+    if (output is None) == (output_dir is None):
+        raise InvalidInputError("pass exactly one of output or output_dir")
     flavor = _choose_flavor(model, spec)
     train = read_table(spec.train, what="training data") if spec.train is not None else None
     validation = read_table(spec.validation, what="validation data") if spec.validation is not None else None
     features = _features(spec, train)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.building-", dir=output.parent))
+    parent = output.parent if output is not None else output_dir
+    assert parent is not None  # one of them is set, checked above
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{spec.name}.building-", dir=parent))
     try:
         manifest = _write_content(model, flavor, spec, staging, train, validation, features, steps)
-        return BuiltArtifact(path=_commit(staging, output, manifest), manifest=manifest)
+        final = output if output is not None else parent / f"{spec.name}-{manifest.digest[:12]}"
+        return BuiltArtifact(path=_commit(staging, final, manifest), manifest=manifest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

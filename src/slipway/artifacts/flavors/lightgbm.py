@@ -55,6 +55,8 @@ class LightGBMFlavor:
         target.parent.mkdir(parents=True, exist_ok=True)
         booster.save_model(str(target))
         classes = getattr(model, "classes_", None)
+        if classes is None:
+            classes = _booster_classes(booster)
         return SavedModel(path=_MODEL_FILE, classes=class_labels(classes) if classes is not None else None)
 
     def load(self, root: Path, section: ModelSection, trust: TrustOptions) -> ModelRunner:
@@ -65,3 +67,13 @@ class LightGBMFlavor:
         except lightgbm.basic.LightGBMError as exc:
             raise IntegrityError(f"{section.path} is not a readable LightGBM model: {exc}") from exc
         return LightGBMRunner(booster, section.classes)
+
+
+def _booster_classes(booster: Any) -> tuple[int, ...] | None:
+    """Class labels of a bare Booster, from its objective (LightGBM labels classes 0..k-1)."""
+    objective = str(booster.dump_model(num_iteration=0).get("objective", ""))
+    if objective.startswith(("binary", "cross_entropy")):
+        return (0, 1)
+    if objective.startswith("multiclass"):
+        return tuple(range(booster.dump_model(num_iteration=0)["num_class"]))
+    return None

@@ -1,0 +1,224 @@
+"""The Python API: one object, ``Slipway``, composing the capabilities over the configured stores.
+
+    import slipway
+    sw = slipway.connect()                       # SLIPWAY_HOME, SLIPWAY_REGISTRY_URL, ...
+    built = sw.build(model, name="credit", train=frame, target="default")
+    version = sw.register(built)
+    sw.set_alias("credit", "champion", version.version)
+    runner = sw.load("credit@champion")
+
+Workflows that span capabilities (verify then register, resolve then load with the recorded
+digest) live here, never inside a capability. The CLI is a thin layer over these methods.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from slipway.artifacts.builder import BuildSpec, BuiltArtifact, build_artifact
+from slipway.artifacts.datasets import DataSource
+from slipway.artifacts.loader import LoadedArtifact, load_artifact
+from slipway.artifacts.packing import unpack_artifact
+from slipway.artifacts.steps import BuildStep
+from slipway.artifacts.verify import verify_artifact
+from slipway.core.audit import AuditEvent, ChainReport, parse_time
+from slipway.core.errors import InvalidInputError
+from slipway.core.manifest import Manifest
+from slipway.core.model import TrustOptions
+from slipway.core.records import ModelRecord, VersionRecord, VersionStatus
+from slipway.core.refs import ModelRef, parse_ref
+from slipway.core.settings import Settings
+from slipway.registry.service import Registry
+
+
+class Slipway:
+    """slipway over one registry and artifact store (see ``Settings`` for where they are)."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+
+    @classmethod
+    def from_env(cls, **overrides: str | Path | None) -> Slipway:
+        return cls(Settings.from_env(None, **overrides))
+
+    @cached_property
+    def registry(self) -> Registry:
+        from slipway.adapters.factory import open_artifact_store, open_metadata_store
+
+        metadata = open_metadata_store(self.settings.registry_url)
+        store = open_artifact_store(self.settings.store_url, cache_dir=self.settings.cache_dir / "artifacts")
+        return Registry(metadata, store, actor=self.settings.actor)
+
+    def close(self) -> None:
+        if "registry" in self.__dict__:
+            self.registry.metadata.close()
+
+    def __enter__(self) -> Slipway:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- package ---------------------------------------------------------------------------
+
+    def build(
+        self,
+        model: Any,
+        *,
+        name: str,
+        output: str | Path | None = None,
+        train: DataSource | None = None,
+        target: str | None = None,
+        features: Sequence[str] | None = None,
+        exclude: Sequence[str] = (),
+        validation: DataSource | None = None,
+        task: str | None = None,
+        classes: Sequence[Any] | None = None,
+        flavor: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        code: Sequence[str | Path] = (),
+        requirements: Sequence[str] = (),
+        model_card: Mapping[str, Any] | str | Path | None = None,
+        tests: str | Path | None = None,
+        embed_data: bool = False,
+        trust_pickle: bool = False,
+        steps: Sequence[BuildStep] = (),
+    ) -> BuiltArtifact:
+        """Package ``model`` into an immutable artifact folder and return it.
+
+        ``train`` (a DataFrame, or a Parquet/CSV path) is profiled for schema checks and guards;
+        ``features`` defaults to its columns minus ``target`` and ``exclude`` (e.g. a sensitive
+        attribute kept for fairness analysis). ``output`` defaults to
+        ``$SLIPWAY_HOME/builds/NAME-DIGEST12``. Pickle is refused unless ``trust_pickle=True``.
+        """
+        spec = BuildSpec(
+            name=name,
+            train=train,
+            target=target,
+            features=features,
+            exclude=exclude,
+            validation=validation,
+            task=task,
+            classes=classes,
+            flavor=flavor,
+            params=params,
+            code=code,
+            requirements=requirements,
+            model_card=model_card,
+            tests=tests,
+            embed_data=embed_data,
+            trust_pickle=trust_pickle,
+        )
+        if output is not None:
+            return build_artifact(model, spec, output=Path(output), steps=steps)
+        return build_artifact(model, spec, output_dir=self.settings.home / "builds", steps=steps)
+
+    # -- register --------------------------------------------------------------------------
+
+    def register(self, artifact: BuiltArtifact | str | Path, *, name: str | None = None) -> VersionRecord:
+        """Verify the artifact (folder or .tar.gz) and record it as the model's next version.
+
+        Registering an artifact the model already has returns the existing version.
+        """
+        path = artifact.path if isinstance(artifact, BuiltArtifact) else Path(artifact)
+        with tempfile.TemporaryDirectory(prefix="slipway-register-") as scratch:
+            if path.is_file():
+                target = Path(scratch) / "artifact"
+                unpack_artifact(path, target)
+                path = target
+            manifest = verify_artifact(path)
+            record, _ = self.registry.register(manifest, path, name=name)
+        return record
+
+    def models(self) -> list[ModelRecord]:
+        return self.registry.list_models()
+
+    def versions(self, name: str) -> list[VersionRecord]:
+        return self.registry.list_versions(name)
+
+    def resolve(self, ref: str | ModelRef) -> VersionRecord:
+        return self.registry.resolve(ref)
+
+    def show(self, ref: str | ModelRef) -> tuple[VersionRecord, Manifest]:
+        record = self.registry.resolve(ref)
+        return record, verify_artifact(self.registry.artifact_path(record), expected_digest=record.digest)
+
+    def set_alias(self, name: str, alias: str, version: int, *, reason: str | None = None) -> VersionRecord:
+        return self.registry.set_alias(name, alias, version, reason=reason)
+
+    def remove_alias(self, name: str, alias: str, *, reason: str | None = None) -> int:
+        return self.registry.remove_alias(name, alias, reason=reason)
+
+    def tag(self, ref: str | ModelRef, key: str, value: str) -> VersionRecord:
+        return self.registry.set_tag(ref, key, value)
+
+    def untag(self, ref: str | ModelRef, key: str) -> VersionRecord:
+        return self.registry.remove_tag(ref, key)
+
+    def set_status(
+        self, ref: str | ModelRef, status: VersionStatus | str, *, reason: str | None = None
+    ) -> VersionRecord:
+        return self.registry.set_status(ref, status, reason=reason)
+
+    # -- load and verify -------------------------------------------------------------------
+
+    def load(
+        self,
+        source: str | Path | ModelRef,
+        *,
+        trust_pickle: bool = False,
+        trusted_types: Sequence[str] = (),
+    ) -> LoadedArtifact:
+        """Load a registered version (``name:version``, ``name@alias``) or an artifact path.
+
+        Every file is verified against the manifest, and a registered artifact's digest against
+        the registry's record, before anything is deserialised.
+        """
+        trust = TrustOptions(pickle=trust_pickle, skops_types=tuple(trusted_types))
+        if isinstance(source, Path) or (isinstance(source, str) and Path(source).exists()):
+            return load_artifact(Path(source), trust=trust, unpack_dir=self.settings.cache_dir / "unpacked")
+        record = self.registry.resolve(source)
+        return load_artifact(self.registry.artifact_path(record), expected_digest=record.digest, trust=trust)
+
+    def verify(self, source: str | Path | ModelRef) -> Manifest:
+        """Check every byte of a registered version's stored artifact (or of an artifact folder)."""
+        if isinstance(source, Path) or (isinstance(source, str) and Path(source).exists()):
+            return verify_artifact(Path(source))
+        record = self.registry.resolve(source)
+        return verify_artifact(self.registry.artifact_path(record), expected_digest=record.digest)
+
+    # -- audit -----------------------------------------------------------------------------
+
+    def audit_log(self, model: str | None = None) -> list[AuditEvent]:
+        return self.registry.audit_log(model=model)
+
+    def verify_audit(self) -> ChainReport:
+        return self.registry.verify_audit()
+
+    def history(self, ref: str | ModelRef, *, at: str | datetime) -> int | None:
+        """The version ``name@alias`` pointed to at time ``at`` (None if it pointed nowhere)."""
+        parsed = parse_ref(ref) if isinstance(ref, str) else ref
+        if parsed.alias is None:
+            raise InvalidInputError(f"history needs NAME@ALIAS, got {str(parsed)!r}")
+        moment = at if isinstance(at, datetime) else _parse_moment(at)
+        return self.registry.alias_at(parsed.name, parsed.alias, moment)
+
+
+def _parse_moment(text: str) -> datetime:
+    try:
+        return parse_time(text)
+    except ValueError:
+        raise InvalidInputError(
+            f"invalid time {text!r}: use ISO 8601, e.g. 2026-11-27T18:00:00Z or 2026-11-27"
+        ) from None
+
+
+def connect(**overrides: str | Path | None) -> Slipway:
+    """A ``Slipway`` on the stores named by the environment, with optional overrides
+    (``home``, ``registry_url``, ``store_url``, ``actor``)."""
+    return Slipway.from_env(**overrides)
