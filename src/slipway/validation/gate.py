@@ -166,7 +166,7 @@ class _Run:
             errors=dict(outcome.errors.most_common(5)),
             examples=outcome.examples,
         )
-        if self.task.kind == "classification" and metrics.has_targets:
+        if self.task.kind == "classification" and metrics.has_targets and data.key in self._sliced_keys:
             result.details["calibration"] = calibration_bins(metrics.scored_rows(), self.task)
         for column in self.plan.slices.columns:
             if metrics.has_targets and data.key in self._sliced_keys:
@@ -480,7 +480,12 @@ def _environment() -> dict[str, Any]:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
-    return {"python": platform.python_version(), "platform": platform.platform(), "packages": versions}
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "native_threads": 1,
+        "packages": versions,
+    }
 
 
 def parse_ref(text: str) -> MetricRef:

@@ -1,7 +1,8 @@
 """Robustness probe: a bounded black-box search for small input changes that flip a prediction.
 
-For each of ``rows`` rows, ``budget`` candidates move every numeric feature by at most
-``epsilon`` (relative): half are corners of that box (each feature at +ε or -ε, which is where a
+For each of ``rows`` rows, ``budget`` candidates move every float feature (or every numeric
+feature listed in the scenario's ``features``) by at most ``epsilon`` (relative; a relative
+step of a year or a count is not small, so whole-number features join only when listed): half are corners of that box (each feature at +ε or -ε, which is where a
 monotone model changes most), half are uniform inside it. A classifier's row *flips* when any
 candidate changes its class; a regression row when the output moves by more than
 ``threshold`` (relative). The report gives the flip rate and the smallest flips found.
@@ -45,8 +46,9 @@ def probe(
     budget: int,
     threshold: float,
     rng: np.random.Generator,
+    explicit: bool = False,
 ) -> RobustnessResult:
-    numeric = [f for f in profiles if f.is_numeric]
+    numeric = [f for f in profiles if (f.is_numeric if explicit else f.kind == "number")]
     n = len(sample)
     if not numeric or n == 0:
         return RobustnessResult(n, 0, {"flip_rate": 0.0})
