@@ -185,7 +185,8 @@ class Slipway:
                     )
                 if not (reason or "").strip():
                     raise InvalidInputError(
-                        "overriding the gate needs a reason (--reason \"...\"): it is recorded in the audit trail"
+                        'overriding the gate needs a reason (--reason "..."): '
+                        "it is recorded in the audit trail"
                     )
                 details = {"forced": True, "gate": "missing" if run is None else "failed"}
                 if run is not None:
@@ -262,7 +263,9 @@ class Slipway:
         from slipway.validation.reports import write_reports
         from slipway.validation.run import ValidationRun
 
-        record, artifact = self._validation_target(source, trust_pickle=trust_pickle, trusted_types=trusted_types)
+        record, artifact = self._validation_target(
+            source, trust_pickle=trust_pickle, trusted_types=trusted_types
+        )
         plan_source = self._plan_source(plan, artifact)
         options = GateOptions(
             runtimes=tuple(runtimes),
@@ -272,7 +275,9 @@ class Slipway:
         )
         alias = against or plan_source.plan.comparison.against
         if compare and alias is not None and plan_source.plan.comparison.against is not None:
-            self._champion(artifact, record, alias, options, trust_pickle=trust_pickle, trusted_types=trusted_types)
+            self._champion(
+                artifact, record, alias, options, trust_pickle=trust_pickle, trusted_types=trusted_types
+            )
         elif compare:
             options.comparison_note = "comparison turned off in the plan (comparison.against: null)"
         else:
@@ -321,7 +326,8 @@ class Slipway:
             tests = artifact.tests_dir
             if tests is None or not (tests / PLAN_FILE).is_file():
                 raise NotFoundError(
-                    f"artifact {artifact.name} ({artifact.digest[:12]}) has no validation plan (tests/{PLAN_FILE}): "
+                    f"artifact {artifact.name} ({artifact.digest[:12]}) has no validation plan "
+                    f"(tests/{PLAN_FILE}): "
                     "build it with tests=DIR holding plan.yaml, or pass a plan (--plan FILE)"
                 )
             return load_plan(tests / PLAN_FILE)
@@ -345,7 +351,9 @@ class Slipway:
         try:
             champion = self.registry.resolve(ModelRef(name, alias=alias))
         except NotFoundError:
-            options.comparison_note = f"no version of {name} has the alias {alias!r} yet: nothing to compare with"
+            options.comparison_note = (
+                f"no version of {name} has the alias {alias!r} yet: nothing to compare with"
+            )
             return
         if champion.digest == artifact.digest:
             options.comparison_note = f"this version is {name}@{alias} itself: nothing to compare with"

@@ -22,7 +22,10 @@ def run(version: int, verdict: str, **changes: object) -> ValidationRunRecord:
         finished_at="2026-11-27T10:01:00.000000Z",
         actor="ana@laptop",
         environment={"python": "3.11.7", "packages": {"numpy": "2.4"}},
-        results={"verdict": verdict, "scenarios": [{"name": "base_case", "metrics": {"accuracy": 0.8, "none": None}}]},
+        results={
+            "verdict": verdict,
+            "scenarios": [{"name": "base_case", "metrics": {"accuracy": 0.8, "none": None}}],
+        },
         reports={"html": "/reports/credit-1/report.html"},
     )
     return dataclasses.replace(record, **changes)  # type: ignore[arg-type]
@@ -35,8 +38,14 @@ def with_versions(metadata_store: MetadataStore) -> MetadataStore:
         for digest in "ab":
             tx.insert_version(
                 VersionRecord(
-                    name="credit", version=0, digest=digest * 64, status=VersionStatus.REGISTERED,
-                    created_at="t", created_by="me", flavor="sklearn", task="classification",
+                    name="credit",
+                    version=0,
+                    digest=digest * 64,
+                    status=VersionStatus.REGISTERED,
+                    created_at="t",
+                    created_by="me",
+                    flavor="sklearn",
+                    task="classification",
                 )
             )
     return metadata_store
@@ -62,8 +71,12 @@ def test_a_run_needs_an_existing_version(with_versions: MetadataStore) -> None:
 
 
 def test_a_failed_transaction_stores_no_run(with_versions: MetadataStore) -> None:
-    with pytest.raises(RuntimeError, match="boom"), with_versions.write() as tx:
-        tx.insert_validation_run(run(1, "pass"))
-        raise RuntimeError("boom")
+    def store_then_fail() -> None:
+        with with_versions.write() as tx:
+            tx.insert_validation_run(run(1, "pass"))
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        store_then_fail()
     with with_versions.read() as tx:
         assert tx.list_validation_runs("credit") == []

@@ -44,7 +44,9 @@ def make_fast(folder: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def credit_tests(tmp_path_factory: pytest.TempPathFactory, credit_data: Any) -> Path:
-    return make_fast(write_tests("credit", tmp_path_factory.mktemp("tests") / "credit", base_case=credit_data.holdout))
+    return make_fast(
+        write_tests("credit", tmp_path_factory.mktemp("tests") / "credit", base_case=credit_data.holdout)
+    )
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +60,8 @@ def zoo() -> Any:
     """The defect classes, imported as module ``zoo_models`` (the name the artifact's code/ has)."""
     if "zoo_models" not in sys.modules:
         spec = importlib.util.spec_from_file_location("zoo_models", ZOO)
-        assert spec is not None and spec.loader is not None
+        assert spec is not None
+        assert spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         sys.modules["zoo_models"] = module
         spec.loader.exec_module(module)
@@ -66,19 +69,34 @@ def zoo() -> Any:
 
 
 @pytest.fixture(scope="session")
-def build_example(tmp_path_factory: pytest.TempPathFactory, apartments_data: Any, credit_data: Any,
-                  apartments_tests: Path, credit_tests: Path) -> Callable[..., LoadedArtifact]:
+def build_example(
+    tmp_path_factory: pytest.TempPathFactory,
+    apartments_data: Any,
+    credit_data: Any,
+    apartments_tests: Path,
+    credit_tests: Path,
+) -> Callable[..., LoadedArtifact]:
     """Build and load an artifact of an example with its fast plan: ``build_example("credit", model)``."""
     counter = iter(range(1_000_000))
 
     def build(example: str, model: Any, **spec: Any) -> LoadedArtifact:
         output = tmp_path_factory.mktemp("built") / f"{example}-{next(counter)}"
         if example == "credit":
-            settings = {"train": credit_data.train, "target": credit.TARGET, "exclude": [credit.SENSITIVE],
-                        "tests": credit_tests, **spec}
+            settings = {
+                "train": credit_data.train,
+                "target": credit.TARGET,
+                "exclude": [credit.SENSITIVE],
+                "tests": credit_tests,
+                **spec,
+            }
         else:
-            settings = {"train": apartments_data.train, "target": apartments.TARGET,
-                        "features": apartments.FEATURES, "tests": apartments_tests, **spec}
+            settings = {
+                "train": apartments_data.train,
+                "target": apartments.TARGET,
+                "features": apartments.FEATURES,
+                "tests": apartments_tests,
+                **spec,
+            }
         if "code" in settings:
             settings["flavor"] = "python"
         built: BuiltArtifact = build_artifact(model, BuildSpec(name=example, **settings), output=output)

@@ -9,12 +9,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ZOO, failed_ids
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from conftest import ZOO, failed_ids
 from slipway.artifacts.loader import LoadedArtifact
 from slipway.examples import apartments, credit
 from slipway.validation.results import GateReport
@@ -42,7 +42,12 @@ def test_broken_preprocessing_fails_base_case_quality(
     """The scaler in front of the model was refitted on data in other units (areas in dm²)."""
     train = apartments_data.train
     features = list(apartments.FEATURES)
-    model = Pipeline([("scale", StandardScaler()), ("model", apartments.train(train, max_iter=60).__class__(max_iter=60, random_state=0))])
+    model = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("model", apartments.train(train, max_iter=60).__class__(max_iter=60, random_state=0)),
+        ]
+    )
     model.fit(train[features], train[apartments.TARGET])
     in_other_units = train[features].assign(surface=train["surface"] * 100)
     model.steps[0] = ("scale", StandardScaler().fit(in_other_units))
@@ -61,8 +66,13 @@ def test_a_model_biased_against_women_fails_fairness(
     train.loc[flip, credit.TARGET] = 1
     features = [*credit.FEATURES, credit.SENSITIVE]
     encode = ColumnTransformer(
-        [("categories", OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-          [*credit.CATEGORICAL, credit.SENSITIVE])],
+        [
+            (
+                "categories",
+                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                [*credit.CATEGORICAL, credit.SENSITIVE],
+            )
+        ],
         remainder="passthrough",
     )
     model = Pipeline([("encode", encode), ("model", credit.pipeline().steps[-1][1])])
@@ -74,18 +84,29 @@ def test_a_model_biased_against_women_fails_fairness(
 
 @pytest.mark.slow
 def test_a_slow_model_fails_latency(
-    build_example: Callable[..., LoadedArtifact], gate: Callable[..., GateReport], zoo: Any, apartments_model: Any
+    build_example: Callable[..., LoadedArtifact],
+    gate: Callable[..., GateReport],
+    zoo: Any,
+    apartments_model: Any,
 ) -> None:
     report = gate(build_example("apartments", zoo.SlowModel(apartments_model), code=[ZOO]))
     assert report.verdict == "fail"
-    assert {"base_case::latency_p95_ms <= 100", "base_case::share_latency_over_200ms <= 0.01"} <= failed_ids(report)
+    assert {"base_case::latency_p95_ms <= 100", "base_case::share_latency_over_200ms <= 0.01"} <= failed_ids(
+        report
+    )
     assert report.scenario("base_case").metrics["latency_p50_ms"] >= 250
 
 
 def _drop_missing_logistic(train: pd.DataFrame) -> Pipeline:
     known = train.dropna(subset=["credit_history_years"])
     encode = ColumnTransformer(
-        [("categories", OneHotEncoder(handle_unknown="ignore", sparse_output=False), list(credit.CATEGORICAL))],
+        [
+            (
+                "categories",
+                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                list(credit.CATEGORICAL),
+            )
+        ],
         remainder=StandardScaler(),
     )
     model = Pipeline([("encode", encode), ("model", LogisticRegression(max_iter=500))])
@@ -116,7 +137,10 @@ def test_a_model_that_returns_nan_on_missing_values_fails_nan_rate(
 
 
 def test_a_model_unstable_under_one_percent_perturbations_fails_stability(
-    build_example: Callable[..., LoadedArtifact], gate: Callable[..., GateReport], zoo: Any, apartments_model: Any
+    build_example: Callable[..., LoadedArtifact],
+    gate: Callable[..., GateReport],
+    zoo: Any,
+    apartments_model: Any,
 ) -> None:
     report = gate(build_example("apartments", zoo.ExactKeyCalibration(apartments_model), code=[ZOO]))
     assert report.verdict == "fail"

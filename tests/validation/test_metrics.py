@@ -37,7 +37,9 @@ def binary() -> tuple[Scored, Task]:
     ],
     ids=lambda value: value if isinstance(value, str) else "",
 )
-def test_classification_metrics_match_scikit_learn(binary: tuple[Scored, Task], name: str, reference: object) -> None:
+def test_classification_metrics_match_scikit_learn(
+    binary: tuple[Scored, Task], name: str, reference: object
+) -> None:
     scored, task = binary
     truth, labels = scored.y_true.astype(np.int64), scored.y_pred.astype(np.int64)
     assert compute(name, scored, task) == pytest.approx(reference(truth, labels, scored.proba), rel=1e-9)  # type: ignore[operator]
@@ -57,7 +59,9 @@ def test_regression_metrics_match_scikit_learn(name: str, reference: object) -> 
     rng = np.random.default_rng(1)
     truth = rng.uniform(100, 200, 300)
     predicted = truth + rng.normal(0, 10, 300)
-    assert compute(name, Scored(truth, predicted), Task("regression")) == pytest.approx(reference(truth, predicted), rel=1e-9)  # type: ignore[operator]
+    assert compute(name, Scored(truth, predicted), Task("regression")) == pytest.approx(
+        reference(truth, predicted), rel=1e-9
+    )  # type: ignore[operator]
 
 
 def test_calibration_error_of_a_calibrated_model_is_small_and_of_an_overconfident_one_large() -> None:
@@ -74,15 +78,22 @@ def test_calibration_error_of_a_calibrated_model_is_small_and_of_an_overconfiden
 
 def test_undefined_metrics_are_nan() -> None:
     task = Task.of("classification", (0, 1))
-    one_class = Scored(np.array([1, 1], dtype=object), np.array([1, 0], dtype=object), np.array([[0.2, 0.8], [0.6, 0.4]]))
+    one_class = Scored(
+        np.array([1, 1], dtype=object), np.array([1, 0], dtype=object), np.array([[0.2, 0.8], [0.6, 0.4]])
+    )
     assert np.isnan(compute("roc_auc", one_class, task))
     assert np.isnan(compute("r2", Scored(np.array([1.0]), np.array([1.0])), Task("regression")))
 
 
 def test_bootstrap_interval_covers_the_mean() -> None:
     values = np.random.default_rng(3).normal(10, 1, 400)
-    low, high = interval(lambda rows: float(values[rows].mean()), 400, resamples=300, confidence=0.95,
-                         rng=np.random.default_rng(0)) or (np.nan, np.nan)
+    low, high = interval(
+        lambda rows: float(values[rows].mean()),
+        400,
+        resamples=300,
+        confidence=0.95,
+        rng=np.random.default_rng(0),
+    ) or (np.nan, np.nan)
     assert low < values.mean() < high
     assert high - low == pytest.approx(2 * 1.96 / np.sqrt(400), rel=0.25)
 
@@ -92,7 +103,8 @@ def test_mcnemar_counts_discordant_rows() -> None:
     challenger = np.array([False] * 30 + [True] * 5 + [True] * 65)
     found = mcnemar(champion, challenger)
     assert (found.champion_only, found.challenger_only) == (30, 5)
-    assert found.p_worse == pytest.approx(found.p_two_sided / 2) and found.p_worse < 1e-4
+    assert found.p_worse == pytest.approx(found.p_two_sided / 2)
+    assert found.p_worse < 1e-4
     assert mcnemar(champion, champion).p_worse == 1.0
 
 
@@ -116,6 +128,8 @@ def test_checks_round_trip(name: str, op: str, threshold: float) -> None:
     ],
     ids=["slice", "gap", "delta", "fairness"],
 )
-def test_metric_references(text: str, shown: str, column: str | None, value: str | None, comparison: str | None) -> None:
+def test_metric_references(
+    text: str, shown: str, column: str | None, value: str | None, comparison: str | None
+) -> None:
     ref = parse_metric_ref(text)
     assert (str(ref), ref.column, ref.value, ref.comparison) == (shown, column, value, comparison)

@@ -46,9 +46,19 @@ class ShiftedRuntime:
         return Prediction(found.values, shifted)
 
 
-def test_a_runtime_that_differs_fails_runtime_parity_naming_the_rows(healthy_credit: LoadedArtifact, credit_data: Any) -> None:
+def test_a_runtime_that_differs_fails_runtime_parity_naming_the_rows(
+    healthy_credit: LoadedArtifact, credit_data: Any
+) -> None:
     holdout = credit_data.holdout
-    plan = parse_plan({"scenarios": {"base_case": {"data": holdout}, "missing_values": {"rows": 30, "features": ["age"]}}, **QUICK})
+    plan = parse_plan(
+        {
+            "scenarios": {
+                "base_case": {"data": holdout},
+                "missing_values": {"rows": 30, "features": ["age"]},
+            },
+            **QUICK,
+        }
+    )
     faithful = NativeRuntime(healthy_credit.runner)
     faithful.name = "copy"
     report = run_gate(healthy_credit, plan, GateOptions(runtimes=[ShiftedRuntime(healthy_credit), faithful]))
@@ -61,13 +71,19 @@ def test_a_runtime_that_differs_fails_runtime_parity_naming_the_rows(healthy_cre
     assert parity["shifted"]["max_abs_diff"] == pytest.approx(0.02, abs=1e-9)
     assert parity["copy"]["mismatched_rows"] == 0
     message = next(f.message for f in report.failures)
-    assert message.startswith(f"{len(late_rows)} rows differ between native and shifted (rows {late_rows[0]}, ")
+    assert message.startswith(
+        f"{len(late_rows)} rows differ between native and shifted (rows {late_rows[0]}, "
+    )
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def production_table(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A database URL holding table ``applications`` with three weeks of labelled rows."""
-    url = f"sqlite:///{tmp_path / 'production.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    url = (
+        f"sqlite:///{tmp_path / 'production.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
     engine = sa.create_engine(url)
     with engine.begin() as connection:
         production_applications(300).to_sql("applications", connection, index=False)
@@ -76,13 +92,21 @@ def production_table(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def test_production_windows_from_a_sql_table(
-    production_table: str, slipway_home: Slipway, healthy_credit: LoadedArtifact, credit_data: Any, tmp_path: Path
+    production_table: str,
+    slipway_home: Slipway,
+    healthy_credit: LoadedArtifact,
+    credit_data: Any,
+    tmp_path: Path,
 ) -> None:
     plan = {
         "scenarios": {
             "base_case": {"data": credit_data.holdout},
-            "production": {"sql": {"table": "applications", "url": production_table}, "time_column": "applied_at", "every": "7d",
-                           "expect": ["accuracy >= 0.5"]},
+            "production": {
+                "sql": {"table": "applications", "url": production_table},
+                "time_column": "applied_at",
+                "every": "7d",
+                "expect": ["accuracy >= 0.5"],
+            },
         },
         **QUICK,
     }
@@ -94,7 +118,8 @@ def test_production_windows_from_a_sql_table(
         "production_2026-11-15_to_2026-11-21",
     ]
     assert sum(s.rows for s in windows.values()) == 300
-    assert all(s.passed and s.metrics["accuracy"] is not None for s in windows.values())
+    assert all(s.passed for s in windows.values())
+    assert all(s.metrics["accuracy"] is not None for s in windows.values())
 
 
 def test_sql_reader_errors_are_clear(tmp_path: Path, production_table: str) -> None:
@@ -102,13 +127,24 @@ def test_sql_reader_errors_are_clear(tmp_path: Path, production_table: str) -> N
     with pytest.raises(InvalidInputError, match=r"has no table 'aplications'; did you mean 'applications'\?"):
         reader.read_table(production_table, "aplications")
     frame = reader.read_table(production_table, "applications", order_by="applied_at")
-    assert len(frame) == 300 and pd.to_datetime(frame["applied_at"], utc=True).is_monotonic_increasing
+    assert len(frame) == 300
+    assert pd.to_datetime(frame["applied_at"], utc=True).is_monotonic_increasing
 
 
-def test_a_missing_url_variable_is_named(slipway_home: Slipway, healthy_credit: LoadedArtifact, credit_data: Any,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_url_variable_is_named(
+    slipway_home: Slipway, healthy_credit: LoadedArtifact, credit_data: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("SLIPWAY_TEST_PRODUCTION_URL", raising=False)
-    plan = {"scenarios": {"production": {"sql": {"table": "t", "url_env": "SLIPWAY_TEST_PRODUCTION_URL"},
-                                         "time_column": "at"}}, **QUICK}
-    with pytest.raises(InvalidInputError, match=r"sql\.url_env names 'SLIPWAY_TEST_PRODUCTION_URL', which is not set"):
+    plan = {
+        "scenarios": {
+            "production": {
+                "sql": {"table": "t", "url_env": "SLIPWAY_TEST_PRODUCTION_URL"},
+                "time_column": "at",
+            }
+        },
+        **QUICK,
+    }
+    with pytest.raises(
+        InvalidInputError, match=r"sql\.url_env names 'SLIPWAY_TEST_PRODUCTION_URL', which is not set"
+    ):
         slipway_home.validate(str(healthy_credit.path), plan=plan)

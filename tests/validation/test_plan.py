@@ -23,30 +23,76 @@ def plan(**scenarios: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("data", "match"),
     [
-        (plan(base_case={"file": "b.parquet", "expect": ["acuracy >= 0.8"]}),
-         r"scenarios\.base_case\.expect\[0\]: unknown metric 'acuracy'; did you mean 'accuracy'\?"),
-        (plan(missing_value={}), r"scenarios\.missing_value: unknown scenario 'missing_value'; did you mean 'missing_values'\?"),
-        (plan(base_case={"file": "b.parquet", "expect": [{"metric": "r2", "op": ">=", "threshold": "high"}]}),
-         r"scenarios\.base_case\.expect\[0\]\.threshold: Input should be a valid number \(got 'high'\)"),
-        (plan(base_case={"file": "b.parquet", "expect": [{"metric": "r2", "op": ">=", "threshold": True}]}),
-         r"expect\[0\]\.threshold: Input should be a valid number \(got True\)"),
-        (plan(base_case={"file": "b.parquet", "expect": ["r2 >= high"]}), r"threshold 'high' is not a number"),
-        (plan(base_case={"file": "b.parquet", "expect": ["r2 => 0.5"]}), r"cannot read metric 'r2 =': use e.g. 'rmse'"),
-        (plan(base_case={"file": "b.parquet", "epsilom": 0.1}),
-         r"scenarios\.base_case\.epsilom: unknown key 'epsilom'; did you mean 'epsilon'\?"),
-        (plan(base_case={"file": "b.parquet", "epsilon": 0.1}), r"'epsilon' does not apply to a file scenario"),
-        (plan(missing_values={"from": "basecase"}, base_case={"file": "b"}),
-         r"scenarios\.missing_values\.from: unknown scenario 'basecase'; did you mean 'base_case'\?"),
-        (plan(base_case={"file": "b", "expect": ["recall_gap >= 0.1"]}), r"a gap needs a column, e\.g\. recall_gap\[gender\]"),
-        (plan(base_case={"file": "b", "expect": ["demographic_parity_difference <= 0.1"]}), r"needs a column"),
-        (plan(base_case={"file": "b", "expect": ["p_worse(latency_p95_ms) >= 0.05"]}), r"the paired test compares quality"),
+        (
+            plan(base_case={"file": "b.parquet", "expect": ["acuracy >= 0.8"]}),
+            r"scenarios\.base_case\.expect\[0\]: unknown metric 'acuracy'; did you mean 'accuracy'\?",
+        ),
+        (
+            plan(missing_value={}),
+            r"scenarios\.missing_value: unknown scenario 'missing_value'; did you mean 'missing_values'\?",
+        ),
+        (
+            plan(
+                base_case={"file": "b.parquet", "expect": [{"metric": "r2", "op": ">=", "threshold": "high"}]}
+            ),
+            r"scenarios\.base_case\.expect\[0\]\.threshold: Input should be a valid number \(got 'high'\)",
+        ),
+        (
+            plan(
+                base_case={"file": "b.parquet", "expect": [{"metric": "r2", "op": ">=", "threshold": True}]}
+            ),
+            r"expect\[0\]\.threshold: Input should be a valid number \(got True\)",
+        ),
+        (
+            plan(base_case={"file": "b.parquet", "expect": ["r2 >= high"]}),
+            r"threshold 'high' is not a number",
+        ),
+        (
+            plan(base_case={"file": "b.parquet", "expect": ["r2 => 0.5"]}),
+            r"cannot read metric 'r2 =': use e.g. 'rmse'",
+        ),
+        (
+            plan(base_case={"file": "b.parquet", "epsilom": 0.1}),
+            r"scenarios\.base_case\.epsilom: unknown key 'epsilom'; did you mean 'epsilon'\?",
+        ),
+        (
+            plan(base_case={"file": "b.parquet", "epsilon": 0.1}),
+            r"'epsilon' does not apply to a file scenario",
+        ),
+        (
+            plan(missing_values={"from": "basecase"}, base_case={"file": "b"}),
+            r"scenarios\.missing_values\.from: unknown scenario 'basecase'; did you mean 'base_case'\?",
+        ),
+        (
+            plan(base_case={"file": "b", "expect": ["recall_gap >= 0.1"]}),
+            r"a gap needs a column, e\.g\. recall_gap\[gender\]",
+        ),
+        (
+            plan(base_case={"file": "b", "expect": ["demographic_parity_difference <= 0.1"]}),
+            r"needs a column",
+        ),
+        (
+            plan(base_case={"file": "b", "expect": ["p_worse(latency_p95_ms) >= 0.05"]}),
+            r"the paired test compares quality",
+        ),
         ({"scenarios": {}}, r"scenarios: Dictionary should have at least 1 item"),
         ([1, 2], r"a plan is a mapping with 'scenarios', got list"),
     ],
     ids=[
-        "unknown-metric", "unknown-scenario", "threshold-text", "threshold-bool", "threshold-in-check",
-        "bad-operator", "misspelt-key", "key-of-another-kind", "unknown-from", "gap-without-column",
-        "fairness-without-column", "p-worse-of-latency", "no-scenarios", "not-a-mapping",
+        "unknown-metric",
+        "unknown-scenario",
+        "threshold-text",
+        "threshold-bool",
+        "threshold-in-check",
+        "bad-operator",
+        "misspelt-key",
+        "key-of-another-kind",
+        "unknown-from",
+        "gap-without-column",
+        "fairness-without-column",
+        "p-worse-of-latency",
+        "no-scenarios",
+        "not-a-mapping",
     ],
 )
 def test_plan_errors_name_the_key_and_the_value(data: Any, match: str) -> None:
@@ -68,7 +114,10 @@ def test_a_plan_from_python_equals_the_one_from_yaml(tmp_path: Path) -> None:
     from_yaml = load_plan(tmp_path)
     from_python = Plan(
         scenarios={
-            "base_case": ScenarioSpec(file="base_case.parquet", expect=["rmse <= 100", {"check": "r2 >= 0.5", "ci": True, "severity": "warn"}]),
+            "base_case": ScenarioSpec(
+                file="base_case.parquet",
+                expect=["rmse <= 100", {"check": "r2 >= 0.5", "ci": True, "severity": "warn"}],
+            ),
             "missing_values": ScenarioSpec(),
         },
         bootstrap={"resamples": 50},
@@ -76,7 +125,13 @@ def test_a_plan_from_python_equals_the_one_from_yaml(tmp_path: Path) -> None:
     assert from_yaml.plan == from_python
     assert from_yaml.plan.scenarios["missing_values"].kind == "missing_values"
     expectation = from_yaml.plan.scenarios["base_case"].expect[1]
-    assert (expectation.metric, expectation.op, expectation.threshold, expectation.ci, expectation.severity) == ("r2", ">=", 0.5, True, "warn")
+    assert (
+        expectation.metric,
+        expectation.op,
+        expectation.threshold,
+        expectation.ci,
+        expectation.severity,
+    ) == ("r2", ">=", 0.5, True, "warn")
     assert plan_digest(from_yaml) == plan_digest(PlanSource(from_python, tmp_path, "python"))
 
 
@@ -99,29 +154,71 @@ def test_a_missing_plan_file_is_not_found(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("scenarios", "options", "match"),
     [
-        ({"base_case": {"data": "holdout_without_target", "expect": ["accuracy >= 0.5"]}}, {},
-         r"scenarios\.base_case: the data has no target column 'default'; did you mean 'defaults'\?"),
-        ({"base_case": {"data": "holdout", "expect": ["recall[gendr=F] >= 0.5"]}}, {},
-         r"slice column 'gendr' is not in scenario base_case; did you mean 'gender'\?"),
-        ({"base_case": {"data": "holdout"}}, {"slices": {"columns": ["sex"]}},
-         r"slices\.columns: slice column 'sex' is not in scenario base_case"),
-        ({"base_case": {"data": "holdout", "expect": ["recall[gender=X] >= 0.5"]}}, {},
-         r"no row of scenario base_case has gender='X'; values: F, M"),
-        ({"base_case": {"data": "holdout", "expect": ["rmse <= 5"]}}, {},
-         r"rmse is a regression metric, and credit is a classification model"),
-        ({"base_case": {"data": "holdout"}, "missing_values": {"features": ["incme"]}}, {},
-         r"scenarios\.missing_values\.features: unknown feature 'incme'; did you mean 'income'\?"),
-        ({"base_case": {"data": "holdout", "expect": ["flip_rate <= 0.1"]}}, {},
-         r"flip_rate is measured by a robustness scenario; move it there"),
-        ({"base_case": {"data": "holdout"}, "synthetic": {"expect": ["accuracy >= 0.5"]}}, {},
-         r"accuracy needs the target, and scenario synthetic has none"),
-        ({"base_case": {"file": "nowhere.parquet"}}, {}, r"scenarios\.base_case\.file file '.*nowhere\.parquet' does not exist"),
+        (
+            {"base_case": {"data": "holdout_without_target", "expect": ["accuracy >= 0.5"]}},
+            {},
+            r"scenarios\.base_case: the data has no target column 'default'; did you mean 'defaults'\?",
+        ),
+        (
+            {"base_case": {"data": "holdout", "expect": ["recall[gendr=F] >= 0.5"]}},
+            {},
+            r"slice column 'gendr' is not in scenario base_case; did you mean 'gender'\?",
+        ),
+        (
+            {"base_case": {"data": "holdout"}},
+            {"slices": {"columns": ["sex"]}},
+            r"slices\.columns: slice column 'sex' is not in scenario base_case",
+        ),
+        (
+            {"base_case": {"data": "holdout", "expect": ["recall[gender=X] >= 0.5"]}},
+            {},
+            r"no row of scenario base_case has gender='X'; values: F, M",
+        ),
+        (
+            {"base_case": {"data": "holdout", "expect": ["rmse <= 5"]}},
+            {},
+            r"rmse is a regression metric, and credit is a classification model",
+        ),
+        (
+            {"base_case": {"data": "holdout"}, "missing_values": {"features": ["incme"]}},
+            {},
+            r"scenarios\.missing_values\.features: unknown feature 'incme'; did you mean 'income'\?",
+        ),
+        (
+            {"base_case": {"data": "holdout", "expect": ["flip_rate <= 0.1"]}},
+            {},
+            r"flip_rate is measured by a robustness scenario; move it there",
+        ),
+        (
+            {"base_case": {"data": "holdout"}, "synthetic": {"expect": ["accuracy >= 0.5"]}},
+            {},
+            r"accuracy needs the target, and scenario synthetic has none",
+        ),
+        (
+            {"base_case": {"file": "nowhere.parquet"}},
+            {},
+            r"scenarios\.base_case\.file file '.*nowhere\.parquet' does not exist",
+        ),
     ],
-    ids=["scenario-without-target", "unknown-slice-column", "unknown-report-slice", "unknown-slice-value",
-         "metric-of-other-task", "unknown-feature", "probe-metric-on-data", "quality-without-target", "missing-file"],
+    ids=[
+        "scenario-without-target",
+        "unknown-slice-column",
+        "unknown-report-slice",
+        "unknown-slice-value",
+        "metric-of-other-task",
+        "unknown-feature",
+        "probe-metric-on-data",
+        "quality-without-target",
+        "missing-file",
+    ],
 )
 def test_plan_errors_found_against_the_model_and_data(
-    healthy_credit: LoadedArtifact, credit_data: Any, tmp_path: Path, scenarios: dict[str, Any], options: dict[str, Any], match: str
+    healthy_credit: LoadedArtifact,
+    credit_data: Any,
+    tmp_path: Path,
+    scenarios: dict[str, Any],
+    options: dict[str, Any],
+    match: str,
 ) -> None:
     frames = {
         "holdout": credit_data.holdout,

@@ -36,7 +36,7 @@ def test_json_report_is_the_full_record(written: dict[str, Path], credit_report:
     assert data["model"]["digest"] == credit_report.model["digest"]
     assert len(data["plan"]["digest"]) == 64
     assert data["environment"]["packages"]["scikit-learn"]
-    assert [s["name"] for s in data["scenarios"]][0] == "base_case"
+    assert data["scenarios"][0]["name"] == "base_case"
     base = data["scenarios"][0]
     assert base["metrics"]["roc_auc"] > 0.6
     assert base["intervals"]["roc_auc"][0] < base["metrics"]["roc_auc"] < base["intervals"]["roc_auc"][1]
@@ -45,7 +45,9 @@ def test_json_report_is_the_full_record(written: dict[str, Path], credit_report:
     assert not list(written["json"].parent.glob(".*.partial"))
 
 
-def test_junit_has_one_case_per_scenario_and_expectation(written: dict[str, Path], credit_report: GateReport) -> None:
+def test_junit_has_one_case_per_scenario_and_expectation(
+    written: dict[str, Path], credit_report: GateReport
+) -> None:
     xml = JUnitXml.fromfile(str(written["junit"]))
     suites = {suite.name: suite for suite in xml}
     assert set(suites) == {scenario.name for scenario in credit_report.scenarios}
@@ -55,7 +57,10 @@ def test_junit_has_one_case_per_scenario_and_expectation(written: dict[str, Path
     assert "stability::changed_share <= 0.05" in names
     assert len(names) == len(credit_report.expectations)
     skipped = [case for case in suites["base_case"] if any(isinstance(r, Skipped) for r in case.result)]
-    assert {case.name for case in skipped} == {"base_case::delta(accuracy) >= -0.02", "base_case::p_worse(accuracy) >= 0.05"}
+    assert {case.name for case in skipped} == {
+        "base_case::delta(accuracy) >= -0.02",
+        "base_case::p_worse(accuracy) >= 0.05",
+    }
     assert "no champion to compare with" in skipped[0].result[0].message
     assert xml.failures == 0
 
@@ -72,7 +77,10 @@ def test_junit_names_the_failed_expectation(credit_report: GateReport, tmp_path:
     xml = JUnitXml.fromfile(str(paths["junit"]))
     failed = [case for suite in xml for case in suite if any(isinstance(r, Failure) for r in case.result)]
     assert [case.name for case in failed] == [expectation.id]
-    assert failed[0].result[0].message == f"{expectation.metric} = 0.1, expected {expectation.op} {expectation.threshold:g}"
+    assert (
+        failed[0].result[0].message
+        == f"{expectation.metric} = 0.1, expected {expectation.op} {expectation.threshold:g}"
+    )
     assert json.loads(paths["json"].read_text())["verdict"] == "fail"
 
 
@@ -88,14 +96,25 @@ def test_html_report_renders_its_plots_in_chromium(written: dict[str, Path], tmp
     probe = tmp_path / "probe.html"
     probe.write_text(written["html"].read_text().replace("</body>", PROBE + "</body>"))
     command = [
-        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--virtual-time-budget=10000", "--dump-dom", probe.as_uri(),
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--virtual-time-budget=10000",
+        "--dump-dom",
+        probe.as_uri(),
     ]
     dom = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
     found = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
     assert found is not None, dom[-500:]
     images = json.loads(found.group(1).replace("&quot;", '"'))
     captions = {alt for alt, _, _ in images}
-    assert {"metrics by gender, with bootstrap intervals", "calibration", "single-row latency",
-            "stability ranking", "permutation importance"} <= captions
+    assert {
+        "metrics by gender, with bootstrap intervals",
+        "calibration",
+        "single-row latency",
+        "stability ranking",
+        "permutation importance",
+    } <= captions
     assert all(width > 100 and height > 100 for _, width, height in images), images

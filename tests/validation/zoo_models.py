@@ -77,7 +77,9 @@ class SlightlyWorse(_Wrapper):
     """Flips the decision for about 2% of the applications (chosen by age and late payments)."""
 
     def _flipped(self, frame: pd.DataFrame) -> np.ndarray:
-        key = frame["age"].to_numpy().astype(np.int64) * 7 + frame["late_payments"].to_numpy().astype(np.int64)
+        key = frame["age"].to_numpy().astype(np.int64) * 7 + frame["late_payments"].to_numpy().astype(
+            np.int64
+        )
         return key % 50 == 0
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:

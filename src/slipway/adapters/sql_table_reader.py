@@ -29,7 +29,8 @@ class SqlTableReader:
                     close = difflib.get_close_matches(table, found, n=1)
                     hint = f" did you mean {close[0]!r}?" if close else ""
                     raise InvalidInputError(
-                        f"database {shown} has no table {table!r};{hint} tables: {', '.join(sorted(found)) or 'none'}"
+                        f"database {shown} has no table {table!r};{hint} "
+                        f"tables: {', '.join(sorted(found)) or 'none'}"
                     )
                 reflected = sa.Table(table, sa.MetaData(), autoload_with=connection)
                 query = sa.select(reflected)

@@ -12,10 +12,14 @@ from slipway.cli.output import console, errors, print_json, print_table
 
 @click.command("validate")
 @click.argument("model_ref")
-@click.option("--plan", "plan", type=click.Path(path_type=Path), help="Plan file [the artifact's tests/plan.yaml].")
+@click.option(
+    "--plan", "plan", type=click.Path(path_type=Path), help="Plan file [the artifact's tests/plan.yaml]."
+)
 @click.option("--against", help="Alias of the version to compare with [the plan's, default champion].")
 @click.option("--no-compare", is_flag=True, help="Do not compare with another version.")
-@click.option("--report-dir", type=click.Path(path_type=Path), help="Where to write the reports [HOME/reports/...].")
+@click.option(
+    "--report-dir", type=click.Path(path_type=Path), help="Where to write the reports [HOME/reports/...]."
+)
 @click.option("--trust-pickle", is_flag=True, help="Accept a pickle model (runs code on load!).")
 @click.option("--trust-type", "trust_types", multiple=True, help="Extra type a .skops file may hold.")
 @click.option("--quiet", "-q", is_flag=True, help="Do not print progress.")
@@ -65,12 +69,21 @@ def print_verdict(run: object) -> None:
     elif report.comparison.get("note"):
         console.print(f"comparison: {report.comparison['note']}")
     rows = [
-        (f.scenario, f.check, f.metric, "n/a" if f.value is None else f"{f.value:.6g}", f"{f.op} {f.threshold:g}", f.message)
+        (
+            f.scenario,
+            f.check,
+            f.metric,
+            "n/a" if f.value is None else f"{f.value:.6g}",
+            f"{f.op} {f.threshold:g}",
+            f.message,
+        )
         for f in report.failures
     ]
     rows += [("plan", "expectations", "-", "-", "-", message) for message in report.plan_failures]
     if rows:
-        print_table("failed expectations", ["scenario", "expectation", "metric", "value", "threshold", "why"], rows)
+        print_table(
+            "failed expectations", ["scenario", "expectation", "metric", "value", "threshold", "why"], rows
+        )
     warned = report.warnings
     if warned:
         print_table(
@@ -94,7 +107,10 @@ def validations(model_ref: str, as_json: bool) -> None:
     print_table(
         f"gate runs of {model_ref}",
         ["run", "verdict", "finished", "actor", "plan", "html report"],
-        [(r.id, r.verdict, r.finished_at, r.actor, r.plan_digest[:12], r.reports.get("html", "-")) for r in runs],
+        [
+            (r.id, r.verdict, r.finished_at, r.actor, r.plan_digest[:12], r.reports.get("html", "-"))
+            for r in runs
+        ],
     )
 
 

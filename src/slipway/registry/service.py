@@ -134,7 +134,9 @@ class Registry:
 
     # validation runs
 
-    def record_validation(self, run: ValidationRunRecord, *, failed: list[str] | None = None) -> ValidationRunRecord:
+    def record_validation(
+        self, run: ValidationRunRecord, *, failed: list[str] | None = None
+    ) -> ValidationRunRecord:
         """Store a gate run, set the version's status (validated/rejected) and audit both at once.
 
         ``failed`` names the failed expectations (``scenario::expectation``) for the audit event.

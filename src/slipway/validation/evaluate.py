@@ -166,7 +166,8 @@ class ScenarioMetrics:
             if size < table.min_size:
                 return (
                     math.nan,
-                    f"insufficient data: slice {ref.column}={ref.value} has {size} rows (min {table.min_size})",
+                    f"insufficient data: slice {ref.column}={ref.value} has {size} rows "
+                    f"(min {table.min_size})",
                 )
             return table.values[metric][ref.value], ""
         if table.too_small:
@@ -190,7 +191,8 @@ class ScenarioMetrics:
 
     def _pair(self, name: str) -> tuple[float, float]:
         info = metric_info(name)
-        assert self.champion is not None and info is not None  # callers check both
+        assert self.champion is not None  # callers check
+        assert info is not None  # a catalog name
         if not info.is_quality:
             return self.measured.get(name, math.nan), self.champion.computational.get(name, math.nan)
         both = self.labelled() & self.labelled(self.champion.outcome)
@@ -205,9 +207,10 @@ class ScenarioMetrics:
         mine, theirs = self.scored_rows(rows=both), self.scored_rows(self.champion.outcome, both)
         if self.task.kind == "classification" and name == P_WORSE_ACCURACY:
             return bootstrap.mcnemar(theirs.y_pred == theirs.y_true, mine.y_pred == mine.y_true).p_worse
-        statistic: Callable[[Scored], Callable[[np.ndarray], float]] = lambda s: (
-            lambda rows: compute(name, s.take(rows), self.task)
-        )
+
+        def statistic(scored: Scored) -> Callable[[np.ndarray], float]:
+            return lambda rows: compute(name, scored.take(rows), self.task)
+
         return bootstrap.paired_p_worse(
             statistic(mine),
             statistic(theirs),
@@ -266,7 +269,8 @@ def judge(
             bound = interval[0] if op in (">=", ">") else interval[1]
             passes = OPS[op](bound, threshold)
             if not passes:
-                why = f"the {source.plan.bootstrap.confidence:.0%} interval bound {bound:.6g} does not clear {threshold:g}"
+                confidence = source.plan.bootstrap.confidence
+                why = f"the {confidence:.0%} interval bound {bound:.6g} does not clear {threshold:g}"
         status = "passed" if passes else ("failed" if severity == "fail" else "warned")
     return _result(scenario, check, ref, op, threshold, severity, status, number, interval, implicit, why)
 

@@ -43,7 +43,7 @@ def permutation_importance(
     metric: str,
     repeats: int,
     seed: int,
-) -> list[dict[str, float | str]]:
+) -> list[dict[str, Any]]:
     """Drop in ``metric`` when each feature is shuffled, largest first."""
     from sklearn.inspection import permutation_importance as sk_permutation_importance
 
@@ -68,9 +68,7 @@ def shap_available() -> bool:
     return importlib.util.find_spec("shap") is not None
 
 
-def shap_importance(
-    scorer: Scorer, frame: pd.DataFrame, task: Task, *, seed: int
-) -> list[dict[str, float | str]]:
+def shap_importance(scorer: Scorer, frame: pd.DataFrame, task: Task, *, seed: int) -> list[dict[str, Any]]:
     """Mean |SHAP value| per feature (permutation explainer), largest first.
 
     shap works on numeric arrays: text features are given as category codes and decoded before

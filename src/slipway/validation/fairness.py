@@ -10,6 +10,7 @@ about that column "insufficient data", never a pass.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,7 +108,7 @@ def slice_table(
         for group in by_group.index:
             inside = scored.take(np.flatnonzero(labels == group))
             found = interval(
-                lambda rows, part=inside, metric_name=name: compute(metric_name, part.take(rows), task),
+                _statistic(name, inside, task),
                 len(inside),
                 resamples=resamples,
                 confidence=confidence,
@@ -116,6 +117,10 @@ def slice_table(
             if found is not None:
                 table.intervals[name][str(group)] = found
     return table
+
+
+def _statistic(name: str, scored: Scored, task: Task) -> Callable[[np.ndarray], float]:
+    return lambda rows: compute(name, scored.take(rows), task)
 
 
 def fairness_value(name: str, groups: pd.Series, scored: Scored, task: Task) -> float:

@@ -474,7 +474,7 @@ def _finite(table: dict[str, Any]) -> dict[str, Any]:
 
 
 def _environment() -> dict[str, Any]:
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in ENVIRONMENT_PACKAGES:
         try:
             versions[name] = metadata.version(name)

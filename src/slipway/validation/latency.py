@@ -38,8 +38,8 @@ def single_row_latencies(scorer: Scorer, frame: pd.DataFrame, settings: LatencyS
 
 def _single_rows(scorer: Scorer, frame: pd.DataFrame, settings: LatencySettings) -> np.ndarray:
     columns = [name for name in scorer.input_columns if name in frame.columns]
-    records: list[dict[str, Any]] = frame[columns].head(max(settings.calls, 1)).to_dict("records")
-    records = [{key: (None if _is_missing(v) else v) for key, v in record.items()} for record in records]
+    rows = frame[columns].head(max(settings.calls, 1)).to_dict("records")
+    records = [{str(key): (None if _is_missing(v) else v) for key, v in row.items()} for row in rows]
     started = time.perf_counter()
     for index in range(settings.warmup):
         scorer.score_records([records[index % len(records)]])

@@ -50,7 +50,8 @@ class Outcome:
 
     @property
     def scored(self) -> np.ndarray:
-        return self.status == SCORED
+        scored: np.ndarray = self.status == SCORED
+        return scored
 
     def rate(self, code: int) -> float:
         return float(np.mean(self.status == code)) if len(self) else 0.0
@@ -143,7 +144,7 @@ def _screen(scorer: Scorer, columns: dict[str, np.ndarray], rows: np.ndarray, ou
             continue
         except InvalidInputError:
             pass
-        for position, value in enumerate(values):
+        for position in range(len(values)):
             if refused[position]:
                 continue
             try:

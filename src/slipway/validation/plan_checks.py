@@ -74,11 +74,13 @@ def check_slice(scenario: ScenarioData, column: str, value: str | None, *, bins:
         close = difflib.get_close_matches(column, columns, n=1)
         hint = f" did you mean {close[0]!r}?" if close else ""
         raise InvalidInputError(
-            f"{where}: slice column {column!r} is not in scenario {scenario.name};{hint} columns: {', '.join(columns)}"
+            f"{where}: slice column {column!r} is not in scenario {scenario.name};{hint} "
+            f"columns: {', '.join(columns)}"
         )
     if value is not None:
         labels = sorted(set(slice_labels(scenario.frame[column], bins=bins)))
         if value not in labels:
             raise InvalidInputError(
-                f"{where}: no row of scenario {scenario.name} has {column}={value!r}; values: {', '.join(labels[:20])}"
+                f"{where}: no row of scenario {scenario.name} has {column}={value!r}; "
+                f"values: {', '.join(labels[:20])}"
             )

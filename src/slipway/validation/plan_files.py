@@ -74,7 +74,7 @@ def describe_error(exc: ValidationError) -> str:
         close = difflib.get_close_matches(key, _all_keys(), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         return f"{where}: unknown key {key!r}{hint}"
-    if message.startswith("scenarios.") or message.startswith("comparison."):
+    if message.startswith(("scenarios.", "comparison.")):
         return message  # a plan-level check already says where
     shown = _shown(error.get("input"))
     value = f" (got {shown})" if shown is not None and error["type"] != "missing" else ""

@@ -128,7 +128,8 @@ def _roc_auc(s: Scored, t: Task) -> float:
 
 def _onehot(s: Scored, t: Task) -> np.ndarray:
     classes = np.asarray(t.classes, dtype=object)
-    return (s.y_true.astype(object)[:, None] == classes[None, :]).astype(np.float64)
+    matches: np.ndarray = s.y_true.astype(object)[:, None] == classes[None, :]
+    return matches.astype(np.float64)
 
 
 def _log_loss(s: Scored, t: Task) -> float:

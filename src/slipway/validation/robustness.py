@@ -2,8 +2,9 @@
 
 For each of ``rows`` rows, ``budget`` candidates move every float feature (or every numeric
 feature listed in the scenario's ``features``) by at most ``epsilon`` (relative; a relative
-step of a year or a count is not small, so whole-number features join only when listed): half are corners of that box (each feature at +ε or -ε, which is where a
-monotone model changes most), half are uniform inside it. A classifier's row *flips* when any
+step of a year or a count is not small, so whole-number features join only when listed): half
+are corners of that box (each feature at +ε or -ε, which is where a monotone model changes
+most), half are uniform inside it. A classifier's row *flips* when any
 candidate changes its class; a regression row when the output moves by more than
 ``threshold`` (relative). The report gives the flip rate and the smallest flips found.
 """

@@ -33,7 +33,9 @@ class ValidationRun:
         for failure in self.report.failures:
             value = "n/a" if failure.value is None else f"{failure.value:.6g}"
             why = f" ({failure.message})" if failure.message else ""
-            lines.append(f"{failure.id}: {failure.metric} = {value}, expected {failure.op} {failure.threshold:g}{why}")
+            lines.append(
+                f"{failure.id}: {failure.metric} = {value}, expected {failure.op} {failure.threshold:g}{why}"
+            )
         lines.extend(f"plan: {message}" for message in self.report.plan_failures)
         return lines
 
@@ -42,7 +44,9 @@ class ValidationRun:
         if self.passed:
             return
         lines = self.failure_lines()
-        shown = "; ".join(lines[:MAX_LISTED]) + (f"; and {len(lines) - MAX_LISTED} more" if len(lines) > MAX_LISTED else "")
+        shown = "; ".join(lines[:MAX_LISTED]) + (
+            f"; and {len(lines) - MAX_LISTED} more" if len(lines) > MAX_LISTED else ""
+        )
         where = self.reports.get("html")
         raise GateFailedError(
             f"{self.report.model.get('ref') or self.report.model['name']} failed its gate: {shown}"

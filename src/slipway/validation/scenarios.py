@@ -246,7 +246,7 @@ def _import_function(binding: Binding, entry: str, where: str) -> Callable[..., 
     namespace = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
     try:
         found = import_entry(folder, entry, namespace=f"plan_{namespace}")
-    except Exception as exc:  # noqa: BLE001  # user code: any import failure is a plan error
+    except Exception as exc:  # user code: any import failure is a plan error
         raise InvalidInputError(f"{where}.function: cannot import {entry!r} from {folder}: {exc}") from exc
     return found  # type: ignore[no-any-return]
 

@@ -97,8 +97,10 @@ def measure(
     worst = changes.max(axis=0)
     if task == "classification":
         metrics = {"changed_share": float(np.mean(worst > 0))}
-        ranking = [{"feature": f, "changed_share": float(np.mean(v > 0))} for f, v in by_feature.items()]
-        ranking.sort(key=lambda r: -r["changed_share"])
+        ranking: list[dict[str, Any]] = [
+            {"feature": f, "changed_share": float(np.mean(v > 0))} for f, v in by_feature.items()
+        ]
+        ranking.sort(key=lambda r: -float(r["changed_share"]))
     else:
         metrics = {
             "relative_change_mean": float(np.mean(worst)),
@@ -113,5 +115,5 @@ def measure(
             }
             for f, v in by_feature.items()
         ]
-        ranking.sort(key=lambda r: -r["relative_change_mean"])
+        ranking.sort(key=lambda r: -float(r["relative_change_mean"]))
     return StabilityResult(n, metrics, ranking)

@@ -23,7 +23,7 @@ def parse_every(text: str, *, where: str) -> pd.Timedelta:
     match = _EVERY.fullmatch(text.strip().lower())
     if match is None or int(match[1]) == 0:
         raise InvalidInputError(f"{where}: cannot read window length {text!r}; use e.g. 12h, 1d, 7d or 2w")
-    return pd.Timedelta(**{_UNITS[match[2]]: int(match[1])})
+    return pd.Timedelta(int(match[1]), unit=_UNITS[match[2]])  # type: ignore[arg-type]  # a unit of _UNITS
 
 
 def to_times(frame: pd.DataFrame, column: str, *, where: str) -> pd.Series:

@@ -1,7 +1,7 @@
 """The gate's reports: JSON (the source of truth), JUnit XML for CI, self-contained HTML for people.
 
-    paths = write_reports(report, Path("reports/credit-3"))
-    paths["html"]  # report.html: plots embedded as SVG data, no external URL
+paths = write_reports(report, Path("reports/credit-3"))
+paths["html"]  # report.html: plots embedded as SVG data, no external URL
 """
 
 from __future__ import annotations

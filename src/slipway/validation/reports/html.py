@@ -48,7 +48,12 @@ def figures(data: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
             shown.append(("single-row latency", plots.latency_plot(details["latency_ms"], p95=p95)))
         if details.get("ranking"):
             value = next(key for key in details["ranking"][0] if key != "feature")
-            shown.append(("stability ranking", plots.ranking_plot(details["ranking"], value=value, title="most sensitive features")))
+            shown.append(
+                (
+                    "stability ranking",
+                    plots.ranking_plot(details["ranking"], value=value, title="most sensitive features"),
+                )
+            )
         comparison = details.get("comparison") or {}
         if comparison.get("metrics"):
             shown.append(("champion comparison", plots.comparison_plot(comparison["metrics"])))
@@ -57,6 +62,9 @@ def figures(data: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
     importance = (data.get("explanations") or {}).get("permutation_importance")
     if importance:
         found["__explanations__"] = [
-            ("permutation importance", plots.ranking_plot(importance, value="importance", title="permutation importance"))
+            (
+                "permutation importance",
+                plots.ranking_plot(importance, value="importance", title="permutation importance"),
+            )
         ]
     return found

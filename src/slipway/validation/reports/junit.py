@@ -30,9 +30,13 @@ def render_junit(report: GateReport) -> str:
     if report.plan_failures:
         suite = ET.SubElement(root, "testsuite", name="plan")
         for message in report.plan_failures:
-            case = ET.SubElement(suite, "testcase", classname=f"slipway.gate.{model}.plan", name="plan::expectations")
+            case = ET.SubElement(
+                suite, "testcase", classname=f"slipway.gate.{model}.plan", name="plan::expectations"
+            )
             ET.SubElement(case, "failure", message=message, type="plan")
-        _stamp(suite, {"tests": len(report.plan_failures), "failures": len(report.plan_failures), "skipped": 0})
+        _stamp(
+            suite, {"tests": len(report.plan_failures), "failures": len(report.plan_failures), "skipped": 0}
+        )
         totals["tests"] += len(report.plan_failures)
         totals["failures"] += len(report.plan_failures)
     _stamp(root, totals)
@@ -43,7 +47,11 @@ def render_junit(report: GateReport) -> str:
 
 def _case(suite: ET.Element, model: str, expectation: ExpectationResult, counts: dict[str, int]) -> None:
     case = ET.SubElement(
-        suite, "testcase", classname=f"slipway.gate.{model}.{expectation.scenario}", name=expectation.id, time="0"
+        suite,
+        "testcase",
+        classname=f"slipway.gate.{model}.{expectation.scenario}",
+        name=expectation.id,
+        time="0",
     )
     counts["tests"] += 1
     shown = "n/a" if expectation.value is None else f"{expectation.value:.6g}"

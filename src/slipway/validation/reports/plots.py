@@ -37,7 +37,7 @@ def slice_plot(table: dict[str, Any]) -> str:
     for index, name in enumerate(names, start=1):
         axes = figure.add_subplot(1, len(names), index)
         groups = list(metrics[name])
-        values = [metrics[name][g] if metrics[name][g] is not None else float("nan") for g in groups]
+        values = [float(v) if (v := metrics[name][g]) is not None else float("nan") for g in groups]
         intervals = table["intervals"].get(name, {})
         low = [v - intervals[g][0] if g in intervals else 0 for g, v in zip(groups, values, strict=True)]
         high = [intervals[g][1] - v if g in intervals else 0 for g, v in zip(groups, values, strict=True)]
@@ -83,11 +83,25 @@ def ranking_plot(ranking: Sequence[dict[str, Any]], *, value: str, title: str) -
 
 
 def comparison_plot(metrics: dict[str, dict[str, float | None]]) -> str:
-    names = [n for n, v in metrics.items() if v.get("champion") is not None and v.get("challenger") is not None]
+    names = [
+        n for n, v in metrics.items() if v.get("champion") is not None and v.get("challenger") is not None
+    ]
     figure, axes = _figure(max(4.0, 1.1 * len(names) + 1), 3.2)
     positions = range(len(names))
-    axes.bar([p - 0.2 for p in positions], [metrics[n]["champion"] for n in names], 0.4, color=_GREY, label="champion")
-    axes.bar([p + 0.2 for p in positions], [metrics[n]["challenger"] for n in names], 0.4, color=_BLUE, label="challenger")
+    axes.bar(
+        [p - 0.2 for p in positions],
+        [metrics[n]["champion"] for n in names],
+        0.4,
+        color=_GREY,
+        label="champion",
+    )
+    axes.bar(
+        [p + 0.2 for p in positions],
+        [metrics[n]["challenger"] for n in names],
+        0.4,
+        color=_BLUE,
+        label="challenger",
+    )
     axes.set_xticks(list(positions), names, rotation=30, ha="right", fontsize=8)
     axes.set_title("champion vs challenger")
     axes.legend(fontsize=8)
