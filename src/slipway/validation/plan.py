@@ -209,8 +209,8 @@ class ParitySettings(_Strict):
 class ExplainSettings(_Strict):
     enabled: StrictBool = True
     scenario: str = "base_case"
-    rows: PositiveInt = 500
-    repeats: PositiveInt = 5
+    rows: PositiveInt = 300
+    repeats: PositiveInt = 3
     shap: StrictBool = False
 
 

@@ -25,7 +25,7 @@ from slipway.validation.plan_files import PlanSource
 from slipway.validation.synthetic import sample_profile
 from slipway.validation.windows import split_windows
 
-DERIVED_ROWS = 1000
+DERIVED_ROWS = 500
 SYNTHETIC_ROWS = 1000
 PROBE_KINDS = ("stability", "robustness")
 TableReader = Callable[[SqlSource], pd.DataFrame]
