@@ -15,9 +15,8 @@ def prepare_plans(ctx: DemoContext) -> None:
     for name in ("apartments", "credit"):
         folder = write_tests(name, ctx.data_dir / "tests" / name, base_case=ctx.state[f"{name}_holdout"])
         folders[name] = folder
-        ctx.console.print(
-            f"{name}: {folder / 'plan.yaml'} with {', '.join(sorted(p.name for p in folder.glob('*.parquet')))}"
-        )
+        data = ", ".join(sorted(p.name for p in folder.glob("*.parquet")))
+        ctx.console.print(f"{name}: {folder / 'plan.yaml'} with {data}")
     ctx.state["tests_dirs"] = folders
 
 
