@@ -226,6 +226,7 @@ def test_unknown_model_in_an_empty_registry(registry: Registry) -> None:
     ids=["two-colons", "traversal", "empty", "no-version", "word-version", "no-alias",
          "traversal-name", "version-zero"],
 )  # fmt: skip
+@pytest.mark.parametrize("metadata_url", ["memory://"], ids=["memory"])  # parsed before any I/O
 def test_malformed_references(credit: Registry, ref: str, match: str) -> None:
     with pytest.raises(InvalidInputError, match=match):
         credit.resolve(ref)
