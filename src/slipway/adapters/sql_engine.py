@@ -88,6 +88,8 @@ def upgrade_to_head(engine: sa.Engine) -> None:
     with _ALEMBIC_LOCK, begin(engine, write=True) as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+        if _current_revisions(connection) == heads:
+            return  # another process upgraded it while this one waited for the lock
         config.attributes["connection"] = connection
         command.upgrade(config, "heads")
 
