@@ -1,4 +1,4 @@
-"""Alembic migrations of the registry database, applied by ``sql_engine.upgrade_to_head``.
+r"""Alembic migrations of the registry database, applied by ``sql_engine.upgrade_to_head``.
 
 Every store open upgrades to head, so a new table needs two things: its ``Table`` in
 ``sql_tables.py`` and a revision here. To write the revision, bring a scratch database to head,
