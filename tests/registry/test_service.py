@@ -104,13 +104,10 @@ def test_set_alias_records_set_moved_and_nothing_when_unchanged(registry: Regist
 def test_remove_alias(registry: Registry, register) -> None:
     register("credit", b"a")
     registry.set_alias("credit", "champion", 1)
-    assert registry.remove_alias("credit", "champion") == 1
+    assert registry.remove_alias("credit", "champion", reason="retired") == 1
     event = registry.audit_log()[-1]
-    assert (event.action, event.subject, event.before) == (
-        "alias.removed",
-        "credit@champion",
-        {"version": 1},
-    )
+    assert (event.action, event.subject) == ("alias.removed", "credit@champion")
+    assert (event.before, event.after) == ({"version": 1}, {"reason": "retired"})
     with pytest.raises(NotFoundError, match="has no alias 'champion'"):
         registry.resolve("credit@champion")
 
@@ -226,6 +223,7 @@ def test_unknown_model_in_an_empty_registry(registry: Registry) -> None:
     ids=["two-colons", "traversal", "empty", "no-version", "word-version", "no-alias",
          "traversal-name", "version-zero"],
 )  # fmt: skip
+@pytest.mark.parametrize("metadata_url", ["memory://"], ids=["memory"])  # parsed before any I/O
 def test_malformed_references(credit: Registry, ref: str, match: str) -> None:
     with pytest.raises(InvalidInputError, match=match):
         credit.resolve(ref)

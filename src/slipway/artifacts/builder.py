@@ -8,6 +8,7 @@ file is written deterministically, so building twice from the same inputs gives 
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -246,6 +247,8 @@ def _model_params(model: Any) -> dict[str, Any]:
 
 
 def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)  # JSON has no NaN/Infinity (e.g. XGBoost's missing=nan)
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, list | tuple):

@@ -132,11 +132,12 @@ def verify_chain(events: Iterable[AuditEvent], *, head: tuple[int, str] | None) 
                     )
                 )
             else:
+                before = f"event {expected_seq - 1}" if expected_seq > 1 else "the start of the log"
                 problems.append(
                     (
                         event.seq,
-                        f"event {event.seq} does not follow the event before it: "
-                        "an event was deleted or inserted",
+                        f"event {event.seq} does not follow {before}: "
+                        "an event was rewritten, deleted or inserted",
                     )
                 )
         prev_hash, expected_seq = event.hash, event.seq + 1
@@ -144,9 +145,8 @@ def verify_chain(events: Iterable[AuditEvent], *, head: tuple[int, str] | None) 
     if head is not None and (head[0] != last_seq or head[1] != prev_hash):
         if last_seq is None or head[0] > last_seq:
             first = (last_seq or 0) + 1
-            problems.append(
-                (first, f"events {first} to {head[0]} are missing: deleted from the end of the log")
-            )
+            missing = f"event {first} is" if first == head[0] else f"events {first} to {head[0]} are"
+            problems.append((first, f"{missing} missing: deleted from the end of the log"))
         else:
             problems.append(
                 (last_seq, f"the recorded head (event {head[0]}) does not match event {last_seq}")

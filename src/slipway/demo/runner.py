@@ -34,7 +34,7 @@ def run_demo(home: Path, *, console: Console | None = None) -> DemoContext:
     ctx = DemoContext(
         home=home,
         slipway=Slipway(settings),
-        console=console or Console(highlight=False),
+        console=console or Console(highlight=False, emoji=False),
         data_dir=home / "data",
     )
     try:
