@@ -1,11 +1,11 @@
-"""Subpopulations and fairness, on fairlearn's ``MetricFrame``.
+"""Subpopulations and fairness: per-slice metrics with intervals, and fairlearn's fairness metrics.
 
 A slice column may be any column of the scenario's data, a model feature or not (a sensitive
 attribute kept out of the features). Numeric columns with many values are cut into quantile
-bins. Our quality metrics need probabilities as well as labels, so MetricFrame is handed row
-positions as ``y_pred`` and each metric looks the rows up: the grouping, the bootstrap intervals
-and the differences are fairlearn's. A slice smaller than ``min_size`` makes every statement
-about that column "insufficient data", never a pass.
+bins. Per-slice values use the same metric functions as the whole scenario, so a slice's
+accuracy means exactly what the scenario's does; demographic parity and equalized odds are
+fairlearn's. A slice smaller than ``min_size`` makes every statement about that column
+"insufficient data", never a pass.
 """
 
 from __future__ import annotations
@@ -75,38 +75,23 @@ def slice_table(
     confidence: float,
     seed: int,
 ) -> SliceTable:
-    """Per-slice metrics (MetricFrame) with percentile bootstrap intervals per slice.
+    """Per-slice metrics with percentile bootstrap intervals resampled within each slice.
 
-    The intervals are resampled within each slice by ``bootstrap.interval`` rather than by
-    MetricFrame's ``n_boot``: the same numbers, about 30 times faster on this machine, because
-    MetricFrame's bootstrap rebuilds its frames for every resample.
+    The slices are grouped here rather than by MetricFrame: MetricFrame's per-call argument
+    handling took 9 s for two columns on a 100,000-row scenario, the direct grouping milliseconds.
+    The fairness metrics themselves are fairlearn's (``fairness_value``).
     """
-    from fairlearn.metrics import MetricFrame
-
-    positions = np.arange(len(scored))
-
-    def metric(name: str) -> Any:
-        return lambda _truth, rows: compute(name, scored.take(np.asarray(rows, dtype=np.int64)), task)
-
     labels = groups.to_numpy()
-    sizes = {str(k): int(v) for k, v in pd.Series(labels).value_counts(sort=False).sort_index().items()}
+    members = pd.Series(np.arange(len(labels))).groupby(labels, sort=True).indices
+    sizes = {str(group): len(rows) for group, rows in members.items()}
     table = SliceTable(str(groups.name) if groups.name is not None else "slice", sizes, min_size=min_size)
-    if not metrics:
-        return table
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frame = MetricFrame(
-            metrics={name: metric(name) for name in metrics},
-            y_true=positions,
-            y_pred=positions,
-            sensitive_features=labels,
-        )
-    by_group = frame.by_group
     rng = np.random.default_rng(seed)
     for name in metrics:
-        table.values[name] = {str(g): float(v) for g, v in by_group[name].items()}
+        table.values[name] = {}
         table.intervals[name] = {}
-        for group in by_group.index:
-            inside = scored.take(np.flatnonzero(labels == group))
+        for group, rows in members.items():
+            inside = scored.take(np.asarray(rows))
+            table.values[name][str(group)] = compute(name, inside, task)
             found = interval(
                 _statistic(name, inside, task),
                 len(inside),
