@@ -119,6 +119,10 @@ class ScenarioMetrics:
             )
         return self._intervals[name]
 
+    def intervals_found(self) -> dict[str, tuple[float, float]]:
+        """The bootstrap intervals computed so far (for expectations with ``ci: true``)."""
+        return {name: found for name, found in self._intervals.items() if found is not None}
+
     def slice_table(self, column: str, metrics: list[str]) -> fairness.SliceTable:
         table = self.slices.get(column)
         missing = [m for m in metrics if table is None or m not in table.values]
@@ -182,14 +186,15 @@ class ScenarioMetrics:
         if self.champion is None:
             return math.nan, self.champion_note or "no champion to compare with"
         info = ref.info
-        mine, theirs = self._pair(ref.name)
+        mine, theirs = self.pair(ref.name)
         if ref.comparison == "delta":
             return mine - theirs, ""
         if ref.comparison == "ratio":
             return (mine / theirs if theirs else math.nan), ""
         return self.p_worse(ref.name, higher_is_better=bool(info.higher_is_better)), ""
 
-    def _pair(self, name: str) -> tuple[float, float]:
+    def pair(self, name: str) -> tuple[float, float]:
+        """The metric for the challenger and the champion, on the rows both scored."""
         info = metric_info(name)
         assert self.champion is not None  # callers check
         assert info is not None  # a catalog name

@@ -15,6 +15,7 @@ import pandas as pd
 
 from slipway.scoring.scorer import Scorer
 from slipway.validation.catalog import metric_info
+from slipway.validation.plan import ExplainSettings
 from slipway.validation.quality import Scored, Task, compute
 
 SHAP_ROWS = 20
@@ -112,3 +113,31 @@ def shap_importance(scorer: Scorer, frame: pd.DataFrame, task: Task, *, seed: in
         for name, v in zip(features, np.abs(values).mean(axis=0), strict=True)
     ]
     return sorted(ranking, key=lambda item: -float(item["mean_abs_shap"]))
+
+
+def importance_metric(task: Task) -> str:
+    if task.kind == "regression":
+        return "rmse"
+    return "roc_auc" if task.binary else "accuracy"
+
+
+def explain(
+    scorer: Scorer, rows: pd.DataFrame, target: str, task: Task, settings: ExplainSettings, *, seed: int
+) -> dict[str, Any]:
+    """Permutation importance on up to ``settings.rows`` rows; SHAP too when asked and installed."""
+    rows = rows.sample(n=min(settings.rows, len(rows)), random_state=seed).reset_index(drop=True)
+    metric = importance_metric(task)
+    found: dict[str, Any] = {
+        "scenario": settings.scenario,
+        "metric": metric,
+        "permutation_importance": permutation_importance(
+            scorer, rows, rows[target].to_numpy(), task, metric=metric, repeats=settings.repeats, seed=seed
+        ),
+    }
+    if settings.shap:
+        found["shap"] = (
+            shap_importance(scorer, rows, task, seed=seed)
+            if shap_available()
+            else "shap is not installed (pip install 'slipway[explain]')"
+        )
+    return found

@@ -23,12 +23,13 @@ import pandas as pd
 
 from slipway.artifacts.loader import LoadedArtifact, load_artifact
 from slipway.core.audit import utc_now_iso
+from slipway.core.errors import InvalidInputError
 from slipway.scoring.runtime import Runtime
 from slipway.scoring.scorer import Scorer
-from slipway.validation import explain, latency, parity, robustness, stability
+from slipway.validation import explain, latency, parity, probes
 from slipway.validation.derived import CONSISTENCY_KINDS, feature_profiles
 from slipway.validation.evaluate import Champion, ScenarioMetrics, judge, plain
-from slipway.validation.expressions import MetricRef, parse_metric_ref
+from slipway.validation.expressions import MetricRef
 from slipway.validation.outcomes import Outcome, score_outcomes
 from slipway.validation.plan import Plan, ScenarioSpec
 from slipway.validation.plan_checks import check_plan
@@ -173,7 +174,7 @@ class _Run:
                 metrics.slice_table(column, list(_slice_metrics(self.task)))
         result.expectations = implicit + [self._judge(metrics, data.name, e) for e in data.spec.expect]
         result.metrics = plain(metrics.report_metrics())
-        result.intervals = {k: v for k, v in metrics._intervals.items() if v is not None}
+        result.intervals = metrics.intervals_found()
         result.details["slices"] = {column: table.to_dict() for column, table in metrics.slices.items()}
         return result
 
@@ -310,7 +311,7 @@ class _Run:
         table: dict[str, Any] = {}
         if metrics.has_targets:
             for name in default_metrics(self.task):
-                mine, theirs = metrics._pair(name)
+                mine, theirs = metrics.pair(name)
                 table[name] = {"challenger": mine, "champion": theirs, "delta": mine - theirs}
             primary = "accuracy" if self.task.kind == "classification" else "mae"
             p = metrics.p_worse(primary, higher_is_better=self.task.kind == "classification")
@@ -332,42 +333,19 @@ class _Run:
         assert spec.kind is not None  # the plan infers every kind
         base = self.metrics.get(spec.from_)
         if base is None:
-            raise_missing_base(key, spec)
-        assert base is not None
+            raise InvalidInputError(
+                f"scenarios.{key}.from: {spec.from_!r} is not a scenario with rows to probe"
+            )
         chosen = check_features(spec.features, self.artifact.features, where=f"scenarios.{key}.features")
         profiles = feature_profiles(self.artifact.profile, chosen, base.frame)
         rng = self.rng(key)
         scored = base.frame[base.outcome.scored]
-        limit = spec.rows or (stability.DEFAULT_ROWS if spec.kind == "stability" else robustness.DEFAULT_ROWS)
+        limit = probes.default_rows(spec)
         sample = scored.sample(n=min(limit, len(scored)), random_state=self.plan.seed).reset_index(drop=True)
-        result = ScenarioResult(
-            key, spec.kind, spec.purpose or _probe_purpose(spec), len(sample), parent=spec.from_
-        )
+        result = ScenarioResult(key, spec.kind, probes.purpose(spec), len(sample), parent=spec.from_)
         self.say(f"probing {key} ({len(sample)} rows)")
-        if spec.kind == "stability":
-            probes = stability.perturbations(
-                sample,
-                profiles,
-                relative=spec.relative if spec.relative is not None else stability.DEFAULT_RELATIVE,
-                absolute=spec.absolute or {},
-                noise=spec.noise or 0.0,
-                rng=rng,
-            )
-            found = stability.measure(self.scorer, sample, probes, task=self.task.kind)
-            values, result.details["ranking"] = found.metrics, found.ranking
-        else:
-            probed = robustness.probe(
-                self.scorer,
-                sample,
-                profiles,
-                task=self.task.kind,
-                epsilon=spec.epsilon if spec.epsilon is not None else robustness.DEFAULT_EPSILON,
-                budget=spec.budget or robustness.DEFAULT_BUDGET,
-                threshold=spec.threshold if spec.threshold is not None else robustness.DEFAULT_THRESHOLD,
-                rng=rng,
-            )
-            values, result.details["examples"] = probed.metrics, probed.examples
-            result.details["queries"] = probed.queries
+        values, details = probes.run_probe(self.scorer, spec, sample, profiles, task=self.task.kind, rng=rng)
+        result.details.update(details)
         result.metrics = plain(values)
         result.expectations = [
             self._judge(
@@ -385,38 +363,13 @@ class _Run:
     def _explanations(self) -> dict[str, Any]:
         settings = self.plan.explanations
         metrics = self.metrics.get(settings.scenario)
-        if not settings.enabled or metrics is None or not metrics.has_targets:
-            return (
-                {"note": "explanations need a scenario with targets (explanations.scenario)"}
-                if settings.enabled
-                else {}
-            )
+        if not settings.enabled:
+            return {}
+        if metrics is None or not metrics.has_targets or self.target is None:
+            return {"note": "explanations need a scenario with targets (explanations.scenario)"}
         rows = metrics.frame[metrics.labelled()]
-        rows = rows.sample(n=min(settings.rows, len(rows)), random_state=self.plan.seed).reset_index(
-            drop=True
-        )
-        metric = _importance_metric(self.task)
-        self.say(f"explaining on {len(rows)} rows of {settings.scenario}")
-        found: dict[str, Any] = {
-            "scenario": settings.scenario,
-            "metric": metric,
-            "permutation_importance": explain.permutation_importance(
-                self.scorer,
-                rows,
-                rows[self.target].to_numpy(),
-                self.task,
-                metric=metric,
-                repeats=settings.repeats,
-                seed=self.plan.seed,
-            ),
-        }
-        if settings.shap:
-            found["shap"] = (
-                explain.shap_importance(self.scorer, rows, self.task, seed=self.plan.seed)
-                if explain.shap_available()
-                else "shap is not installed (pip install 'slipway[explain]')"
-            )
-        return found
+        self.say(f"explaining on {min(settings.rows, len(rows))} rows of {settings.scenario}")
+        return explain.explain(self.scorer, rows, self.target, self.task, settings, seed=self.plan.seed)
 
     def _model_facts(self) -> dict[str, Any]:
         section = self.artifact.manifest.model
@@ -431,24 +384,6 @@ class _Run:
             "positive_class": self.task.positive,
             **self.options.model,
         }
-
-
-def raise_missing_base(key: str, spec: ScenarioSpec) -> None:
-    from slipway.core.errors import InvalidInputError
-
-    raise InvalidInputError(f"scenarios.{key}.from: {spec.from_!r} is not a scenario with rows to probe")
-
-
-def _probe_purpose(spec: ScenarioSpec) -> str:
-    if spec.kind == "stability":
-        return f"small perturbations of each numeric feature of {spec.from_}"
-    return f"a bounded search for small changes that flip predictions on {spec.from_}"
-
-
-def _importance_metric(task: Task) -> str:
-    if task.kind == "regression":
-        return "rmse"
-    return "roc_auc" if task.binary else "accuracy"
 
 
 def _slice_metrics(task: Task) -> tuple[str, ...]:
@@ -486,7 +421,3 @@ def _environment() -> dict[str, Any]:
         "native_threads": 1,
         "packages": versions,
     }
-
-
-def parse_ref(text: str) -> MetricRef:
-    return parse_metric_ref(text)
