@@ -18,8 +18,8 @@ from slipway.examples.plans import write_tests
 from slipway.validation.gate import GateOptions, run_gate
 from slipway.validation.plan_files import load_plan
 from slipway.validation.results import GateReport
+from support.gate import ZOO
 
-ZOO = Path(__file__).with_name("zoo_models.py")
 # The example plans as shipped, with fewer rows, calls and resamples so a gate takes seconds.
 FAST = {
     "latency": {"warmup": 2, "calls": 20, "max_seconds": 2.0, "batch_size": 200, "batch_repeats": 1},
@@ -134,7 +134,3 @@ def credit_report(gate: Callable[..., GateReport], healthy_credit: LoadedArtifac
 @pytest.fixture(scope="session")
 def apartments_report(gate: Callable[..., GateReport], healthy_apartments: LoadedArtifact) -> GateReport:
     return gate(healthy_apartments)
-
-
-def failed_ids(report: GateReport) -> set[str]:
-    return {failure.id for failure in report.failures}

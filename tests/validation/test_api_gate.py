@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import ZOO
 from slipway.api import Slipway
 from slipway.cli.main import main
 from slipway.core.errors import ConflictError, GateFailedError, InvalidInputError, NotFoundError
 from slipway.core.records import VersionStatus
 from slipway.examples import credit
+from support.gate import ZOO
 
 SMALL_PLAN = {
     "positive_class": 1,

@@ -14,10 +14,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from conftest import ZOO, failed_ids
 from slipway.artifacts.loader import LoadedArtifact
 from slipway.examples import apartments, credit
 from slipway.validation.results import GateReport
+from support.gate import ZOO, failed_ids
 
 
 def test_the_healthy_credit_model_passes(credit_report: GateReport) -> None:

@@ -230,3 +230,25 @@ def test_plan_errors_found_against_the_model_and_data(
     source = PlanSource(parse_plan({"scenarios": scenarios, **options}), tmp_path, "plan")
     with pytest.raises((InvalidInputError, NotFoundError), match=match):
         run_gate(healthy_credit, source)
+
+
+def test_a_plan_without_expectations_fails_unless_allowed(
+    healthy_credit: LoadedArtifact, credit_data: Any
+) -> None:
+    quick = {"latency": {"warmup": 1, "calls": 3, "max_seconds": 1.0}, "explanations": {"enabled": False}}
+    scenarios = {"base_case": {"data": credit_data.holdout.head(200)}}
+    report = run_gate(healthy_credit, parse_plan({"scenarios": scenarios, **quick}))
+    assert report.verdict == "fail"
+    assert report.failures == []
+    assert report.plan_failures[0].startswith(
+        "the plan has no expectations: add some, or set allow_no_expectations"
+    )
+    allowed = run_gate(
+        healthy_credit, parse_plan({"scenarios": scenarios, "allow_no_expectations": True, **quick})
+    )
+    assert allowed.verdict == "pass"
+    assert {e.check for e in allowed.expectations} == {
+        "error_rate == 0",
+        "nan_rate == 0",
+        "refusal_rate == 0",
+    }
