@@ -80,6 +80,7 @@ def test_validate_stores_audits_and_sets_the_status(registered: Slipway, tmp_pat
     assert registered.verify_audit().ok
 
 
+@pytest.mark.slow
 def test_champion_needs_a_passed_gate_unless_forced(registered: Slipway, tmp_path: Path) -> None:
     with pytest.raises(
         ConflictError, match=r"refusing to point credit@champion at version 1: it has never been validated"
@@ -136,6 +137,7 @@ def test_an_artifact_folder_is_validated_but_not_recorded(
     assert run.report.model["ref"] is None
 
 
+@pytest.mark.slow
 def test_cli_validate_exits_by_verdict(
     registered: Slipway, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -19,6 +19,9 @@ from slipway.examples import apartments, credit
 from slipway.validation.results import GateReport
 from support.gate import ZOO, failed_ids
 
+# Each test runs a whole gate (10-45 s on a busy 2-core machine).
+pytestmark = pytest.mark.slow
+
 
 def test_the_healthy_credit_model_passes(credit_report: GateReport) -> None:
     assert credit_report.verdict == "pass", [f.id for f in credit_report.failures]
@@ -82,7 +85,6 @@ def test_a_model_biased_against_women_fails_fairness(
     assert "base_case::demographic_parity_difference[gender] <= 0.08" in failed_ids(report)
 
 
-@pytest.mark.slow
 def test_a_slow_model_fails_latency(
     build_example: Callable[..., LoadedArtifact],
     gate: Callable[..., GateReport],
