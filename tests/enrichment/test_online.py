@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import PRICE, ZIP
 
 from slipway.adapters.lookup_sources import open_lookup_source
 from slipway.core.errors import InvalidInputError
@@ -13,6 +12,8 @@ from slipway.enrichment.source import TableLookupSource
 from slipway.enrichment.spec import LookupSpec
 from slipway.examples import apartments
 from slipway.scoring.batch import Batch
+
+ZIP, PRICE = apartments.LOOKUP_KEY, apartments.LOOKUP_VALUE
 
 
 def batch_of(zip_codes):
@@ -72,7 +73,7 @@ def test_an_unknown_key_follows_on_miss_reject(stage):
         ZIP,
         "99999",
     )
-    assert "zip_prices has no value for zip_code='99999'; row not scored" == miss.message
+    assert miss.message == "zip_prices has no value for zip_code='99999'; row not scored"
     assert null.code == "lookup_missing_key" and null.value is None
     assert not np.isnan(batch.columns[PRICE]).any(), "rejected rows keep a typed placeholder"
 
@@ -104,7 +105,9 @@ def test_a_key_of_the_wrong_type_is_the_callers_mistake(stage, value, match):
 
 
 def test_a_request_without_the_key_column_is_refused(stage):
-    with pytest.raises(InvalidInputError, match="missing column 'zip_code': the lookup 'zip_prices' needs it"):
+    with pytest.raises(
+        InvalidInputError, match="missing column 'zip_code': the lookup 'zip_prices' needs it"
+    ):
         stage.apply(Batch(columns={"surface": np.ones(2)}, n_rows=2))
 
 
@@ -113,7 +116,9 @@ def test_the_source_answers_the_readiness_probe(stage):
 
 
 def test_stored_values_that_are_not_of_the_declared_type_follow_on_error():
-    spec = LookupSpec.model_validate({**apartments.lookup(), "source": {"kind": "sql", "url": "sqlite:///x.db", "table": "t"}})
+    spec = LookupSpec.model_validate(
+        {**apartments.lookup(), "source": {"kind": "sql", "url": "sqlite:///x.db", "table": "t"}}
+    )
     source = TableLookupSource({("75001",): ("not a price",), ("75002",): (None,), ("75003",): ("12000",)})
     stage = LookupStage(spec, source)
     batch = batch_of(["75001", "75002", "75003"])
@@ -138,7 +143,10 @@ def test_composite_keys_and_integer_keys():
     source = TableLookupSource({("north", 2024): (1.5, 1), ("south", 2024): ("2.5", "false")})
     stage = LookupStage(spec, source)
     batch = Batch(
-        columns={"region": np.asarray(["north", "south", "north"], dtype=object), "year": np.asarray([2024, 2024.0, 2023])},
+        columns={
+            "region": np.asarray(["north", "south", "north"], dtype=object),
+            "year": np.asarray([2024, 2024.0, 2023]),
+        },
         n_rows=3,
     )
     stage.apply(batch)

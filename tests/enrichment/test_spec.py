@@ -27,7 +27,9 @@ def test_the_apartments_lookup_parses_with_its_policies():
 
 
 def test_on_error_defaults_to_on_miss():
-    spec = LookupSpec.model_validate(base(on_error=None, on_miss={"action": "default", "values": {"zip_avg_price_m2": 1.0}}))
+    spec = LookupSpec.model_validate(
+        base(on_error=None, on_miss={"action": "default", "values": {"zip_avg_price_m2": 1.0}})
+    )
     assert spec.error_policy == spec.on_miss
 
 
@@ -48,7 +50,10 @@ def test_on_error_defaults_to_on_miss():
         ({"source": {"kind": "sql", "url_env": "X", "table": "zip; drop table x"}}, "not a plain identifier"),
         ({"source": {"kind": "sql", "url_env": "X", "query": "SELECT 1"}}, "WHERE key IN :keys"),
         ({"source": {"kind": "sql", "table": "t"}}, "give the database URL"),
-        ({"source": {"kind": "sql", "url_env": "not a name", "table": "t"}}, "not an environment variable name"),
+        (
+            {"source": {"kind": "sql", "url_env": "not a name", "table": "t"}},
+            "not an environment variable name",
+        ),
         ({"source": {"kind": "redis", "url_env": "X", "key": "zip"}}, "must name key columns in braces"),
         ({"source": {"kind": "redis", "url_env": "X", "key": "zip:{postcode}"}}, "exactly the key columns"),
         ({"source": {"kind": "mongo", "url_env": "X"}}, "source"),
@@ -91,14 +96,20 @@ def test_two_lookups_cannot_share_a_name_or_a_value_column():
 
 def test_the_url_comes_from_the_environment_first_and_is_never_shown():
     spec = LookupSpec.model_validate(
-        base(source={"kind": "sql", "table": "zip_prices", "url_env": "ZIP_URL", "url": "sqlite:///inline.db"})
+        base(
+            source={"kind": "sql", "table": "zip_prices", "url_env": "ZIP_URL", "url": "sqlite:///inline.db"}
+        )
     )
     secret = "postgresql://app:hunter2@db/prices"
     assert spec.source.resolve_url({"ZIP_URL": secret}) == secret
     assert "hunter2" not in repr(spec.source.resolve_url({"ZIP_URL": secret}))
     assert spec.source.resolve_url({}) == "sqlite:///inline.db"
-    assert "hunter2" not in spec.describe({"ZIP_URL": secret}) and "app:***@db" in spec.describe({"ZIP_URL": secret})
-    assert "hunter2" not in repr(LookupSpec.model_validate(base(source={"kind": "sql", "table": "t", "url": secret})))
+    assert "hunter2" not in spec.describe({"ZIP_URL": secret}) and "app:***@db" in spec.describe(
+        {"ZIP_URL": secret}
+    )
+    assert "hunter2" not in repr(
+        LookupSpec.model_validate(base(source={"kind": "sql", "table": "t", "url": secret}))
+    )
 
 
 def test_an_unset_url_variable_says_which_one_to_set():
@@ -148,12 +159,17 @@ def test_a_missing_lookups_file_is_not_found(tmp_path):
 
 def test_a_deployment_overrides_only_what_it_names():
     artifact = parse_lookups([apartments.lookup()])
-    (merged,) = merge_lookups(artifact, [{"name": "zip_prices", "source": {"url": "sqlite:///prod.db"}, "timeout_ms": 50}])
-    assert merged.source.url == "sqlite:///prod.db" and merged.source.url_env is None, "the connection is replaced whole"
+    (merged,) = merge_lookups(
+        artifact, [{"name": "zip_prices", "source": {"url": "sqlite:///prod.db"}, "timeout_ms": 50}]
+    )
+    assert merged.source.url == "sqlite:///prod.db" and merged.source.url_env is None, (
+        "the connection is replaced whole"
+    )
     assert merged.source.table == "zip_prices" and merged.on_miss.action == "reject", "the rest is kept"
     assert merged.timeout_ms == 50
     (replaced,) = merge_lookups(
-        artifact, [{"name": "zip_prices", "source": {"kind": "redis", "url_env": "R", "key": "zip:{zip_code}"}}]
+        artifact,
+        [{"name": "zip_prices", "source": {"kind": "redis", "url_env": "R", "key": "zip:{zip_code}"}}],
     )
     assert replaced.source.kind == "redis", "a source of another kind replaces the old one"
     added = merge_lookups(

@@ -8,13 +8,15 @@ The rule (``Tolerance``; defaults in brackets):
   mean |native|)``, so outputs near zero are judged on the scale of the model's outputs rather
   than on a relative error that explodes near zero.
 
-ONNX tree ensembles compute in float32 (inputs are rounded to float32), scikit-learn and
-LightGBM in float64. A value within one float32 step of a split threshold can therefore take the
-other branch. Such a row is recognised by re-running the native model on the row's inputs
-rounded to float32: if the native model then agrees with the compiled one, the difference comes
-from input rounding at a threshold, not from the conversion. These *near-threshold* rows are
-counted apart and tolerated up to ``near_threshold_share`` of the rows [0.1%]; any other
-mismatching row fails parity. With ``near_threshold_share=0`` every row must match.
+ONNX tree ensembles compute in float32 (inputs and split thresholds are rounded to float32),
+scikit-learn and LightGBM in float64. A value within one float32 step of a split threshold can
+therefore take the other branch. Such a row is recognised by re-running the native model on the
+row's inputs rounded to float32, then moved one float32 step down, then up: if the native model
+agrees with the compiled one at one of these inputs, the compiled answer is the native answer for
+an input indistinguishable in float32, and the difference comes from rounding at a threshold, not
+from the conversion. These *near-threshold* rows are counted apart and tolerated up to
+``near_threshold_share`` of the rows [0.1%]; any other mismatching row fails parity. With
+``near_threshold_share=0`` every row must match.
 """
 
 from __future__ import annotations
@@ -162,26 +164,35 @@ def _near_threshold(
     tolerance: Tolerance,
     atol: float,
 ) -> np.ndarray:
-    """Mismatching rows the native model reproduces once its inputs are rounded to float32."""
+    """Mismatching rows the native model reproduces at an input within one float32 step."""
     near = np.zeros(len(columns[features[0]]), dtype=bool)
-    if rows.size == 0:
-        return near
-    rounded = {
-        name: (
-            values[rows].astype(np.float32).astype(np.float64) if values.dtype.kind in "fiu" else values[rows]
+    for nudge in (0.0, -np.inf, np.inf):
+        rows = rows[~near[rows]]
+        if rows.size == 0:
+            break
+        nudged = {name: _float32_step(values[rows], nudge) for name, values in columns.items()}
+        again = native.predict(nudged, features)
+        subset = Prediction(
+            np.asarray(actual.values)[rows],
+            None if actual.probabilities is None else actual.probabilities[rows],
         )
-        for name, values in columns.items()
-    }
-    again = native.predict(rounded, features)
-    subset = Prediction(
-        np.asarray(actual.values)[rows], None if actual.probabilities is None else actual.probabilities[rows]
-    )
-    left, right = _compared(again, subset, classification)
-    agree = ~_row_mismatch(left, right, tolerance.rtol, atol)
-    if classification:
-        agree &= np.asarray(again.values) == np.asarray(subset.values)
-    near[rows[agree]] = True
+        left, right = _compared(again, subset, classification)
+        agree = ~_row_mismatch(left, right, tolerance.rtol, atol)
+        if classification:
+            agree &= np.asarray(again.values) == np.asarray(subset.values)
+        near[rows[agree]] = True
     return near
+
+
+def _float32_step(values: np.ndarray, towards: float) -> np.ndarray:
+    """Numbers rounded to float32 (``towards`` 0), or moved one float32 step down/up (-inf/inf)."""
+    if values.dtype.kind not in "fiu":
+        return values
+    rounded = values.astype(np.float32)
+    if towards:
+        rounded = np.nextafter(rounded, np.float32(towards))
+    stepped: np.ndarray = rounded.astype(np.float64)
+    return stepped
 
 
 def _plain(value: Any) -> Any:
