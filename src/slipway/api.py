@@ -34,6 +34,7 @@ from slipway.core.records import ModelRecord, VersionRecord, VersionStatus
 from slipway.core.refs import ModelRef, parse_ref
 from slipway.core.settings import Settings
 from slipway.enrichment.artifact import Lookups, LookupsStep, deployment_lookups, lookup_stages
+from slipway.enrichment.join import JoinLookupStage
 from slipway.enrichment.online import LookupStage
 from slipway.registry.service import Registry
 from slipway.runtimes.compile import OnnxCompileStep
@@ -47,7 +48,7 @@ class Slipway:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
-        self._lookup_stages: list[LookupStage] = []
+        self._lookup_stages: list[LookupStage | JoinLookupStage] = []
 
     @classmethod
     def from_env(cls, **overrides: str | Path | None) -> Slipway:
@@ -243,13 +244,15 @@ class Slipway:
         *,
         lookups: Lookups | None = None,
         environ: Mapping[str, str] | None = None,
-    ) -> list[LookupStage]:
-        """Online lookup stages for ``artifact`` (its lookups, with a deployment's overrides)."""
+        join: bool = False,
+    ) -> list[LookupStage | JoinLookupStage]:
+        """Lookup stages for ``artifact`` (its lookups, with a deployment's overrides): online
+        stages by default, join stages for batch engines with ``join=True``."""
         from slipway.adapters.lookup_sources import open_lookup_source
 
         specs = deployment_lookups(artifact, lookups)
         stages = lookup_stages(
-            artifact, specs, open_source=lambda spec: open_lookup_source(spec, environ=environ)
+            artifact, specs, open_source=lambda spec: open_lookup_source(spec, environ=environ), join=join
         )
         self._lookup_stages.extend(stages)
         return stages

@@ -36,6 +36,6 @@ def describe_runtime(section: dict[str, Any]) -> str:
             f"{compiled.get('format')} verified ({compiled.get('converter')}): "
             f"parity on {parity.get('rows')} {parity.get('data')} rows, "
             f"max abs diff {parity.get('max_abs_diff', 0):.3g}, "
-            f"max rel diff {parity.get('max_rel_diff', 0):.3g}"
+            f"{parity.get('max_tolerance_used', 0):.0%} of the tolerance used"
         )
     return f"native only: {section.get('reason')}"

@@ -21,6 +21,7 @@ import yaml
 from slipway.core.errors import InvalidInputError, NotFoundError
 from slipway.core.profile import DataProfile
 from slipway.core.settings import redact_url
+from slipway.enrichment.join import JoinLookupStage
 from slipway.enrichment.online import LookupStage
 from slipway.enrichment.source import LookupSource
 from slipway.enrichment.spec import LookupSpec, merge_lookups, parse_lookups
@@ -79,9 +80,19 @@ def read_document(path: Path) -> Any:
     text = path.read_text(encoding="utf-8")
     try:
         return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        kind = "JSON" if path.suffix == ".json" else "YAML"
-        raise InvalidInputError(f"lookups file {str(path)!r} is not valid {kind}: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"lookups file {str(path)!r} is not valid JSON: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise InvalidInputError(
+            f"lookups file {str(path)!r} is not valid YAML: {_yaml_problem(exc)}"
+        ) from exc
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's multi-line message in one line: the problem and where it is."""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    mark = getattr(exc, "problem_mark", None)
+    return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else problem
 
 
 def check_no_secret(spec: LookupSpec) -> None:
@@ -173,13 +184,20 @@ def lookup_stages(
     specs: Sequence[LookupSpec],
     *,
     open_source: Callable[[LookupSpec], LookupSource],
-) -> list[LookupStage]:
-    """One online stage per lookup, each with its own source; all closed if one cannot open."""
+    join: bool = False,
+) -> list[LookupStage | JoinLookupStage]:
+    """One stage per lookup, each with its own source; all closed if one cannot open.
+
+    Online (default) stages query per batch with a cache; ``join`` stages (batch engines) fetch
+    each chunk's lookup rows and join them. Both apply the same policy, so they agree.
+    """
     typical = placeholders(artifact.profile, specs)
-    stages: list[LookupStage] = []
+    stages: list[LookupStage | JoinLookupStage] = []
     try:
         for spec in specs:
-            stages.append(LookupStage(spec, open_source(spec), placeholders=typical))
+            source = open_source(spec)
+            stage_type = JoinLookupStage if join else LookupStage
+            stages.append(stage_type(spec, source, placeholders=typical))
     except BaseException:
         for stage in stages:
             stage.close()

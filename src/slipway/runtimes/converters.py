@@ -48,6 +48,8 @@ def convert(model: Any, *, features: Sequence[str], kinds: Mapping[str, str], na
             f"feature {unsupported[0]!r} is of kind {kinds.get(unsupported[0])!r}: ONNX inputs "
             "are numbers and strings only"
         )
+    if type(model).__name__ == "ModelProto" or str(model).endswith(".onnx"):
+        raise CompilationError("the model is already ONNX: its native runtime is onnxruntime")
     family = _family(model)
     # Converters warn about their own internals (deprecated numpy aliases, opset choices); the
     # parity check, not their warnings, decides whether the result is used.

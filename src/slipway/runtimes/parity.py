@@ -59,6 +59,8 @@ class ParityReport:
     label_mismatches: int | None
     max_abs_diff: float
     max_rel_diff: float
+    #: The largest |compiled - native| / (atol + rtol * |native|): at most 1 where values pass.
+    max_tolerance_used: float
     atol: float
     tolerance: dict[str, float]
     examples: list[dict[str, Any]] = field(default_factory=list)
@@ -111,6 +113,8 @@ def check_parity(
     magnitudes = np.abs(compared_expected)
     finite = np.isfinite(differences)
     relative = differences[finite & (magnitudes > 0)] / magnitudes[finite & (magnitudes > 0)]
+    allowed = atol + tolerance.rtol * magnitudes
+    used = differences[finite & (allowed > 0)] / allowed[finite & (allowed > 0)]
     return ParityReport(
         data=data,
         rows=rows,
@@ -120,6 +124,7 @@ def check_parity(
         label_mismatches=label_mismatches,
         max_abs_diff=float(differences[finite].max()) if finite.any() else 0.0,
         max_rel_diff=float(relative.max()) if relative.size else 0.0,
+        max_tolerance_used=float(used.max()) if used.size else 0.0,
         atol=atol,
         tolerance=tolerance.to_dict(),
         examples=[_example(row, expected, actual) for row in shown[:_EXAMPLES].tolist()],
