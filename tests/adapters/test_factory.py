@@ -71,3 +71,19 @@ def test_a_registry_file_that_cannot_be_created(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a folder")
     with pytest.raises(StoreError, match="cannot create the registry folder"):
         open_metadata_store(f"sqlite:///{tmp_path / 'file' / 'sub' / 'registry.db'}")
+
+
+@pytest.mark.postgres
+def test_a_registry_that_goes_away_raises_store_error(
+    postgres_server: str, postgres_database_url: str
+) -> None:
+    import psycopg
+    import sqlalchemy as sa
+
+    store = open_metadata_store(postgres_database_url)
+    name = sa.make_url(postgres_database_url).database
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with pytest.raises(StoreError, match="cannot use the registry at postgresql"):
+        store.audit_head()
+    store.close()

@@ -80,7 +80,7 @@ def begin(engine: sa.Engine, *, write: bool) -> Iterator[sa.Connection]:
 
 def upgrade_to_head(engine: sa.Engine) -> None:
     """Bring the database to the newest revision, once, however many processes try at once."""
-    config = _alembic_config()
+    config = alembic_config()
     heads = set(ScriptDirectory.from_config(config).get_heads())
     with engine.connect() as connection:
         if _current_revisions(connection) == heads:
@@ -94,9 +94,13 @@ def upgrade_to_head(engine: sa.Engine) -> None:
         command.upgrade(config, "heads")
 
 
-def _alembic_config() -> Config:
+def alembic_config(url: str | None = None) -> Config:
+    """Alembic's configuration, built in code: no ``alembic.ini`` is needed or shipped."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    config.set_main_option("file_template", "%%(rev)s")  # file name = revision id, e.g. 0001_registry
+    if url is not None:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 
