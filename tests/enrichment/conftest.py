@@ -84,8 +84,16 @@ def sqlite_zip(tmp_path, zip_prices) -> ZipSource:
 
 @pytest.fixture
 def postgres_zip(postgres_url, zip_prices) -> ZipSource:
+    """The zip table in a schema of its own (the URL sets the search_path)."""
     write_postgres_zip_table(postgres_url, zip_prices)
     return ZipSource("postgres", {"kind": "sql", "table": "zip_prices"}, postgres_url)
+
+
+@pytest.fixture
+def postgres_zip_database(postgres_database_url, zip_prices) -> ZipSource:
+    """The zip table in a database of its own, for tests that stop the database."""
+    write_postgres_zip_table(postgres_database_url, zip_prices)
+    return ZipSource("postgres", {"kind": "sql", "table": "zip_prices"}, postgres_database_url)
 
 
 @pytest.fixture

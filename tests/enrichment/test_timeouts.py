@@ -110,13 +110,13 @@ def test_postgres_table_locked_by_another_transaction(open_stage, postgres_zip):
 
 
 @pytest.mark.postgres
-def test_postgres_database_stopped_mid_test(open_stage, postgres_zip, postgres_server):
+def test_postgres_database_stopped_mid_test(open_stage, postgres_zip_database, postgres_server):
     import psycopg
     import sqlalchemy as sa
 
-    stage = open_stage(postgres_zip)
+    stage = open_stage(postgres_zip_database)
     timed_apply(stage, ["75001"])
-    name = sa.make_url(postgres_zip.url).database
+    name = sa.make_url(postgres_zip_database.url).database
     with psycopg.connect(postgres_server, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
     batch, elapsed = timed_apply(stage, ["75002"])

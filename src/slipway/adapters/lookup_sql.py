@@ -61,11 +61,14 @@ class SqlLookupSource:
             return engine
         if backend == "postgresql":
             milliseconds = self.spec.timeout_ms
+            limits = f"-c statement_timeout={milliseconds} -c lock_timeout={milliseconds}"
+            given = self._url.query.get("options")  # e.g. a search_path: kept, the limits added
+            server_options = " ".join([*([given] if isinstance(given, str) else list(given or ())), limits])
             return sa.create_engine(
-                self._url.set(drivername="postgresql+psycopg"),
+                self._url.set(drivername="postgresql+psycopg").difference_update_query(["options"]),
                 connect_args={
                     "connect_timeout": max(2, math.ceil(timeout)),  # libpq's minimum is 2 s
-                    "options": f"-c statement_timeout={milliseconds} -c lock_timeout={milliseconds}",
+                    "options": server_options,
                     "application_name": f"slipway-lookup-{self.spec.name}"[:63],
                 },
                 pool_recycle=1800,
