@@ -30,8 +30,12 @@ class ZipSource:
     url: str
 
     def spec(self, **overrides: Any) -> LookupSpec:
-        """The apartments lookup reading from this source, with the URL inline (tests only)."""
-        data = apartments.lookup()
+        """The apartments lookup reading from this source, with the URL inline (tests only).
+
+        The timeout is generous (a cold connection on a loaded machine is slow) except where a
+        test sets its own to show what a blocked source costs.
+        """
+        data = apartments.lookup(timeout_ms=5_000)
         data["source"] = {**self.source, "url": self.url}
         data.update(overrides)
         return LookupSpec.model_validate(data)

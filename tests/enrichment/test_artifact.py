@@ -114,7 +114,8 @@ def test_the_apartments_model_scores_from_the_zip_code_alone(
         lookups=[apartments.lookup()],
         compile=False,
     )
-    scorer = slipway_home.scorer(built.path, environ={apartments.ZIP_DB_URL_ENV: url})
+    generous = [{"name": "zip_prices", "timeout_ms": 5_000}]  # a cold connection on a loaded machine
+    scorer = slipway_home.scorer(built.path, lookups=generous, environ={apartments.ZIP_DB_URL_ENV: url})
     assert scorer.input_columns == ("surface", "rooms", "floor", "construction_year", ZIP)
     requests = apartments_data.holdout.drop(columns=[PRICE, "price"]).head(50)
     scored = scorer.score_records(requests.to_dict("records"))

@@ -113,7 +113,7 @@ def test_a_failed_table_read_sends_every_keyed_row_to_on_error(loaded_lookup_art
     spec = LookupSpec.model_validate(
         {
             **apartments.lookup(),
-            "timeout_ms": 200,
+            "timeout_ms": 5_000,
             "source": {"kind": "sql", "table": "t", "url": "sqlite:////nonexistent/zip.db"},
         }
     )

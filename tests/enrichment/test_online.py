@@ -37,11 +37,27 @@ def test_values_come_from_the_source(stage, zip_prices):
 
 
 def test_one_query_per_batch_whatever_its_size(stage, zip_prices):
+    statements = count_statements(stage.source)
     zips = list(zip_prices[ZIP])
     stage.apply(batch_of(zips * 50))  # 1,000 rows, 20 distinct keys
     assert stage.source.queries == 1
     stage.apply(batch_of(["75001", "99999"]))  # one key cached, one unknown
     assert stage.source.queries == 2
+    if statements is not None:
+        assert len(statements) == 2, "what the database saw, not only what the adapter counted"
+        assert all("IN" in statement for statement in statements)
+
+
+def count_statements(source):
+    """Statements a SQL source's engine sends, seen by a SQLAlchemy event listener (None for Redis)."""
+    engine = getattr(source, "engine", None)
+    if engine is None:
+        return None
+    import sqlalchemy as sa
+
+    seen = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    return seen
 
 
 def test_repeated_keys_are_answered_from_the_cache(stage, zip_prices):

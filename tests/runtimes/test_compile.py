@@ -9,16 +9,18 @@ import sys
 import lightgbm
 import pytest
 import xgboost
+from sklearn.linear_model import LinearRegression
 
 from slipway.artifacts.loader import load_artifact
 from slipway.core.errors import IntegrityError, InvalidInputError
 from slipway.examples import credit
 from slipway.runtimes.compile import OnnxCompileStep
-from slipway.runtimes.converters import convert
+from slipway.runtimes.converters import CompilationError, convert
 from slipway.runtimes.parity import Tolerance
 from slipway.runtimes.section import ONNX_FILE, PARITY_FILE
 from slipway.runtimes.selection import compiled_runtime, compiled_status, select_runtime
 
+APARTMENT_FEATURES = ("surface", "rooms", "floor", "construction_year", "zip_avg_price_m2")
 NUMERIC_FEATURES = ("age", "income", "debt_ratio", "credit_history_years", "late_payments")
 
 
@@ -262,3 +264,68 @@ def test_slipway_build_compiles_by_default_and_can_be_told_not_to(
     assert (
         compiled_status(load_artifact(plain.path)).reason == "the artifact was built without the compile step"
     )
+
+
+def test_without_a_profile_the_input_kinds_come_from_the_data(
+    compiled_build, apartments_model, apartments_data
+):
+    built = compiled_build(
+        apartments_model, name="noprofile", validation=apartments_data.validation, features=APARTMENT_FEATURES
+    )
+    assert "profile/profile.json" not in {entry.path for entry in built.manifest.files}
+    assert built.manifest.sections["runtime"]["verified"]
+
+
+def test_parity_data_without_a_feature_column_is_a_reason(compiled_build, apartments_model, apartments_data):
+    built = compiled_build(
+        apartments_model,
+        name="nocolumn",
+        train=apartments_data.train,
+        validation=apartments_data.validation.drop(columns=["floor"]),
+        target="price",
+        features=APARTMENT_FEATURES,
+    )
+    assert (
+        built.manifest.sections["runtime"]["reason"]
+        == "the validation data has no column 'floor' to check parity on"
+    )
+
+
+def test_a_converted_model_onnxruntime_refuses_is_a_reason(compiled_build, apartments_model, apartments_data):
+    def broken_converter(model, **options):
+        compiled = convert(model, **options)
+        del compiled.model.graph.node[:]  # outputs no node produces
+        return compiled
+
+    built = compiled_build(
+        apartments_model,
+        name="broken",
+        train=apartments_data.train,
+        target="price",
+        features=APARTMENT_FEATURES,
+        step=OnnxCompileStep(converter=broken_converter),
+    )
+    assert built.manifest.sections["runtime"]["reason"].startswith(
+        "onnxruntime cannot load the converted model"
+    )
+    assert not built.manifest.has_file(ONNX_FILE)
+
+
+@pytest.mark.parametrize(
+    ("model", "kinds", "reason"),
+    [
+        ("model.onnx", {"x": "number"}, "the model is already ONNX"),
+        (LinearRegression(), {"x": "datetime"}, "feature 'x' is of kind 'datetime'"),
+        (object(), {"x": "number"}, "no ONNX converter for builtins.object"),
+    ],
+    ids=["onnx", "datetime", "unknown"],
+)
+def test_models_without_a_conversion(model, kinds, reason):
+    with pytest.raises(CompilationError, match=reason):
+        convert(model, features=("x",), kinds=kinds, name="m")
+
+
+def test_a_failing_converter_is_a_reason_not_a_crash():
+    unfitted = LinearRegression()
+    with pytest.raises(CompilationError, match="sklearn conversion failed: "):
+        convert(unfitted, features=("x",), kinds={"x": "number"}, name="m")

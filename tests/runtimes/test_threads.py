@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 from slipway.core.errors import InvalidInputError
-from slipway.runtimes.threads import available_cores, plan_threads
+from slipway.runtimes.threads import available_cores, configure_threads, plan_threads
 
 
 @pytest.mark.parametrize(
@@ -64,3 +64,17 @@ def test_a_worker_limits_openmp_onnxruntime_and_xgboost():
     out = subprocess.run([sys.executable, "-c", SCRIPT], check=True, capture_output=True, text=True).stdout
     result = json.loads(out.strip().splitlines()[-1])
     assert result == {"threads": 2, "openmp": [2], "env": "2", "onnx": 2, "xgboost": 2}
+
+
+def test_configuring_this_process_sets_every_pool_and_variable(monkeypatch):
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "SLIPWAY_MODEL_THREADS"):
+        monkeypatch.setenv(variable, "9")  # restored after the test
+    with threadpool_limits():  # restores the pools' limits on exit
+        plan = configure_threads(workers=2, cores=2)
+        assert plan.threads == 1
+        assert all(pool["num_threads"] == 1 for pool in threadpool_info() if pool["user_api"] == "openmp")
+    import os
+
+    assert os.environ["SLIPWAY_MODEL_THREADS"] == os.environ["OMP_NUM_THREADS"] == "1"

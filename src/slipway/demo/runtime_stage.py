@@ -32,7 +32,11 @@ def lookups_online(ctx: DemoContext) -> None:
     ctx.console.print(
         f"zip table written to {url}; the artifact reads the URL from ${apartments.ZIP_DB_URL_ENV}"
     )
-    scorer = sw.scorer("apartments@champion", environ=environ)
+    artifact = sw.load("apartments@champion")
+    lookups = sw.lookup_stages(artifact, environ=environ)
+    for stage in lookups:
+        stage.check_reachable()  # what a server's readiness probe does; it also opens the connection
+    scorer = Scorer(artifact, runtime=select_runtime(artifact), stages=lookups)
     ctx.state["apartments_scorer"] = scorer
     requests: list[dict[str, Any]] = [
         {**_REQUEST, "zip_code": "75004"},

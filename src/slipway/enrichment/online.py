@@ -23,6 +23,8 @@ from slipway.enrichment.spec import LookupSpec
 from slipway.scoring.batch import Batch
 from slipway.scoring.scorer import Phase
 
+READINESS_TIMEOUT_S = 2.0
+
 
 class LookupStage:
     """Adds ``spec.values`` columns to each batch from ``source``, keyed by ``spec.keys``."""
@@ -106,9 +108,14 @@ class LookupStage:
                     column[index] = value
         return status, raw
 
-    def check_reachable(self) -> None:
-        """Raise LookupSourceError unless the source answers within the timeout (for readiness)."""
-        self._runner.run(self.source.ping, timeout_s=self.spec.timeout_s)
+    def check_reachable(self, *, timeout_s: float | None = None) -> None:
+        """Raise LookupSourceError unless the source answers (for readiness probes).
+
+        Readiness is not on the request path, and a first connection takes longer than a query:
+        the default deadline is the lookup's timeout, but at least READINESS_TIMEOUT_S.
+        """
+        deadline = timeout_s if timeout_s is not None else max(self.spec.timeout_s, READINESS_TIMEOUT_S)
+        self._runner.run(self.source.ping, timeout_s=deadline)
 
     @property
     def queries_running(self) -> int:
