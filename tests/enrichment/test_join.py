@@ -34,6 +34,7 @@ def test_online_and_batch_give_identical_values_and_flags(
     online_stage = LookupStage(spec, open_lookup_source(spec), placeholders=typical)
     batch_stage = JoinLookupStage(spec, open_lookup_source(spec), placeholders=typical)
     try:
+        batch_stage.check_reachable()
         online = Scorer(loaded_lookup_artifact, stages=[online_stage]).score_frame(requests_with_misses)
         batch = Scorer(loaded_lookup_artifact, stages=[batch_stage]).score_frame(requests_with_misses)
     finally:
@@ -43,6 +44,7 @@ def test_online_and_batch_give_identical_values_and_flags(
     assert np.flatnonzero(online.rejected).tolist() == [3, 7, 40]
     assert batch.notes["lookups"]["zip_prices"]["missed"] == 3
     assert batch_stage.source.queries == 1, "one query for the whole chunk's distinct keys"
+    JoinLookupStage.from_table(spec, fetch_lookup_table(spec, TableLookupSource({}), [])).check_reachable()
 
 
 def test_the_join_fills_the_values_the_model_was_trained_with(sqlite_zip, requests_frame, apartments_data):

@@ -22,6 +22,7 @@ import pyarrow as pa
 from slipway.core.flags import Flag
 from slipway.enrichment.deadline import DeadlineRunner
 from slipway.enrichment.keys import row_keys, typed_rows
+from slipway.enrichment.online import READINESS_TIMEOUT_S
 from slipway.enrichment.policy import FAILED, FOUND, MISS, NO_KEY, Resolved, resolve
 from slipway.enrichment.source import Key, LookupSource, LookupSourceError
 from slipway.enrichment.spec import LookupSpec
@@ -192,6 +193,13 @@ class JoinLookupStage:
             "failed": resolved.failed,
             "error": error,
         }
+
+    def check_reachable(self, *, timeout_s: float | None = None) -> None:
+        """Raise LookupSourceError unless the source answers (a batch run checks before it starts)."""
+        if self.source is None or self._runner is None:
+            return
+        deadline = timeout_s if timeout_s is not None else max(self.timeout_s, READINESS_TIMEOUT_S)
+        self._runner.run(self.source.ping, timeout_s=deadline)
 
     def close(self) -> None:
         if self._runner is not None:
