@@ -112,6 +112,21 @@ def test_the_url_comes_from_the_environment_first_and_is_never_shown():
     )
 
 
+@pytest.mark.parametrize(
+    "source",
+    [
+        {"kind": "mongo", "url": "mongodb://app:hunter2@db/x"},
+        {"kind": "sql", "url": "postgresql://app:hunter2@db/x", "table": "t", "surprise": 1},
+        {"kind": "sql", "url": ["postgresql://app:hunter2@db/x"], "table": "t"},
+    ],
+    ids=["unknown-kind", "extra-field", "url-not-a-string"],
+)
+def test_errors_about_a_source_never_show_its_url(source):
+    with pytest.raises(InvalidInputError, match="lookup 'zip_prices'") as raised:
+        parse_lookups([base(source=source)])
+    assert "hunter2" not in str(raised.value)
+
+
 def test_an_unset_url_variable_says_which_one_to_set():
     (spec,) = parse_lookups([apartments.lookup()])
     with pytest.raises(NotFoundError, match="APARTMENTS_ZIP_DB_URL is not set"):

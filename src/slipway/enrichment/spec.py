@@ -277,8 +277,23 @@ def _parse_one(item: Any, index: int, source: str) -> LookupSpec:
         where = ".".join(str(part) for part in first["loc"] if not str(part).startswith("function-"))
         name = item.get("name", index) if isinstance(item, Mapping) else index
         message = str(first["msg"]).removeprefix("Value error, ")
-        shown = "" if first["type"] in {"missing", "value_error"} else f" (got {first.get('input')!r})"
+        shown = _shown_input(first)
         raise InvalidInputError(f"{source}: lookup {name!r}: {where or 'spec'}: {message}{shown}") from None
+
+
+def _shown_input(error: Any) -> str:
+    """The offending value for a message: plain values only, never a URL or a whole block
+    (a ``source`` block holds the connection URL, a secret)."""
+    value = error.get("input")
+    if error["type"] in {"missing", "value_error"} or any("url" in str(part) for part in error["loc"]):
+        return ""
+    if (
+        value is None
+        or isinstance(value, bool | int | float)
+        or (isinstance(value, str) and "://" not in value)
+    ):
+        return f" (got {value!r})"
+    return ""
 
 
 def merge_lookups(base: Sequence[LookupSpec], overrides: Sequence[Mapping[str, Any]]) -> list[LookupSpec]:
