@@ -1,6 +1,5 @@
-"""Benchmarks: slipway against its baseline in the same process run (``make bench``).
+"""Benchmarks: slipway and its baseline measured in the same process run, printed with their ratio.
 
-Each module has a ``main()`` that prints its table; ``python -m benchmarks [NAME ...]`` runs all
-of them, or the named ones. Timings are medians of several runs: the machine is shared, so
-read ratios rather than absolute times, and expect a few percent of noise.
+Run them all with ``make bench`` (``python -m benchmarks``), or some by name:
+``python -m benchmarks runtime``.
 """

@@ -68,6 +68,7 @@ def build_and_register(ctx: DemoContext) -> None:
             features=apartments.FEATURES,
             model_card=apartments.MODEL_CARD,
             tests=tests.get(apartments.NAME),
+            lookups=[apartments.lookup()],
         )
         record = sw.register(built)
         ctx.state[f"apartments_v{version}"] = record

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from slipway.api import Slipway
 from slipway.core.settings import Settings
-from slipway.demo import registry_stage, validation_stage
+from slipway.demo import registry_stage, runtime_stage, validation_stage
 from slipway.demo.context import DemoContext
 
 Stage = Callable[[DemoContext], None]
@@ -22,6 +22,9 @@ STAGES: tuple[Stage, ...] = (
     validation_stage.validate_models,
     registry_stage.move_aliases,
     registry_stage.show_audit,
+    runtime_stage.lookups_online,
+    runtime_stage.compiled_runtime,
+    runtime_stage.lookups_batch,
 )
 
 

@@ -259,14 +259,14 @@ class _Run:
         result: ScenarioResult,
     ) -> ExpectationResult:
         other = score_outcomes(Scorer(self.artifact, runtime=runtime), data.frame)
-        found = parity.compare(
-            outcome, other, runtime=runtime.name, task=self.task.kind, settings=self.plan.parity
-        )
+        found = parity.compare(self.scorer, data.frame, outcome, other, runtime, settings=self.plan.parity)
         metrics.measured["parity_mismatch_rows"] = float(found.mismatched)
         metrics.measured["parity_max_abs_diff"] = found.max_abs_diff
         result.details.setdefault("parity", {})[runtime.name] = {
             "mismatched_rows": found.mismatched,
+            "near_threshold_rows": found.near_threshold,
             "max_abs_diff": found.max_abs_diff,
+            "reason": found.reason,
             "rows": found.rows,
         }
         check = "runtime_parity" if len(self.options.runtimes) == 1 else f"runtime_parity[{runtime.name}]"

@@ -1,9 +1,16 @@
 """Runtime parity: a compiled runtime must predict what the native model predicts.
 
-Every scenario scored natively is scored again through the other runtime; rows whose outcome
-differs (scored by one, refused or failed by the other), whose class differs, or whose value or
-probabilities differ beyond ``rtol``/``atol`` are named in the report, and any such row fails the
-gate as ``runtime_parity``.
+Every scenario scored natively is scored again through the other runtime. Two things must hold:
+
+- the same rows are scored: a row the native model scores and the other runtime refuses or
+  fails on (or the reverse) is a mismatch;
+- on the rows both scored, values agree by ``slipway.runtimes.parity.check_parity``: identical
+  labels and probabilities within ``atol + rtol * |native|`` (regressions on the scale of the
+  outputs), with rows that differ only by float32 rounding at a split threshold tolerated up to
+  ``near_threshold_share`` of the rows.
+
+The report names the rows that differ (outcome differences, then check_parity's examples), by
+their position in the scenario; any such row fails the gate as ``runtime_parity``.
 """
 
 from __future__ import annotations
@@ -12,8 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from slipway.runtimes.parity import Tolerance, check_parity
 from slipway.scoring.result import to_plain
+from slipway.scoring.runtime import NativeRuntime, Runtime
+from slipway.scoring.schema import enforce
+from slipway.scoring.scorer import Scorer
 from slipway.validation.outcomes import OUTCOMES, Outcome
 from slipway.validation.plan import ParitySettings
 
@@ -23,39 +35,58 @@ class ParityResult:
     runtime: str
     mismatched: int
     max_abs_diff: float
+    near_threshold: int = 0
     rows: list[dict[str, Any]] = field(default_factory=list)
+    reason: str | None = None
 
 
 def compare(
-    native: Outcome, other: Outcome, *, runtime: str, task: str, settings: ParitySettings
+    scorer: Scorer,
+    frame: pd.DataFrame,
+    native: Outcome,
+    other: Outcome,
+    runtime: Runtime,
+    *,
+    settings: ParitySettings,
 ) -> ParityResult:
     both = native.scored & other.scored
-    differs = native.status != other.status
-    diff = np.zeros(len(native))
-    if task == "regression":
-        a = native.predictions.astype(np.float64)
-        b = other.predictions.astype(np.float64)
-        diff[both] = np.abs(a[both] - b[both])
-        differs |= both & ~np.isclose(a, b, rtol=settings.rtol, atol=settings.atol)
-    else:
-        differs |= both & (native.predictions != other.predictions)
-        if native.probabilities is not None and other.probabilities is not None:
-            gap = np.abs(native.probabilities - other.probabilities).max(axis=1, initial=0.0)
-            diff[both] = gap[both]
-            close = np.isclose(
-                native.probabilities, other.probabilities, rtol=settings.rtol, atol=settings.atol
-            )
-            differs |= both & ~close.all(axis=1)
+    status_rows = np.flatnonzero(native.status != other.status)
     rows = [
-        {
-            "row": int(row),
-            "native": _shown(native, row),
-            runtime: _shown(other, row),
-            "abs_diff": float(diff[row]),
-        }
-        for row in np.flatnonzero(differs)[: settings.max_rows]
+        {"row": int(row), "native": _shown(native, row), runtime.name: _shown(other, row), "abs_diff": None}
+        for row in status_rows[: settings.max_rows]
     ]
-    return ParityResult(runtime, int(differs.sum()), float(diff.max(initial=0.0)), rows)
+    result = ParityResult(runtime.name, int(status_rows.size), 0.0, rows=rows)
+    if not both.any():
+        return result
+    positions = np.flatnonzero(both)
+    raw = {name: frame[name].to_numpy()[positions] for name in scorer.request_schema.names if name in frame}
+    columns, _ = enforce(scorer.request_schema, raw, extra="ignore")
+    report = check_parity(
+        NativeRuntime(scorer.artifact.runner),
+        runtime,
+        columns,
+        scorer.features,
+        classification=scorer.artifact.task == "classification",
+        tolerance=Tolerance(settings.rtol, settings.atol, settings.near_threshold_share),
+        data="scenario",
+    )
+    result.max_abs_diff = report.max_abs_diff
+    result.near_threshold = report.near_threshold_rows
+    if not report.passed:
+        unexplained = report.mismatching_rows - report.near_threshold_rows
+        # Rows beyond the tolerance fail; near-threshold rows fail only when too many.
+        result.mismatched += unexplained if unexplained else report.near_threshold_rows
+        result.reason = report.reason
+        for example in report.examples[: max(settings.max_rows - len(rows), 0)]:
+            rows.append(
+                {
+                    "row": int(positions[example["row"]]),
+                    "native": example["native"],
+                    runtime.name: example["compiled"],
+                    "abs_diff": None,
+                }
+            )
+    return result
 
 
 def _shown(outcome: Outcome, row: int) -> Any:

@@ -200,8 +200,12 @@ class ComparisonSettings(_Strict):
 
 
 class ParitySettings(_Strict):
-    rtol: NonNegativeFloat = 1e-4
+    """Tolerances of runtime parity (see ``slipway.runtimes.parity``)."""
+
+    rtol: NonNegativeFloat = 1e-5
     atol: NonNegativeFloat = 1e-6
+    #: Rows that differ only by float32 rounding at a split threshold, tolerated up to this share.
+    near_threshold_share: NonNegativeFloat = 0.001
     #: How many differing rows the report names.
     max_rows: PositiveInt = 20
 
