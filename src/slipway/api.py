@@ -13,12 +13,13 @@ digest) live here, never inside a capability. The CLI is a thin layer over these
 
 from __future__ import annotations
 
+import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slipway.artifacts.builder import BuildSpec, BuiltArtifact, build_artifact
 from slipway.artifacts.datasets import DataSource
@@ -27,10 +28,10 @@ from slipway.artifacts.packing import unpack_artifact
 from slipway.artifacts.steps import BuildStep
 from slipway.artifacts.verify import verify_artifact
 from slipway.core.audit import AuditEvent, ChainReport, parse_time
-from slipway.core.errors import InvalidInputError
+from slipway.core.errors import ConflictError, InvalidInputError, NotFoundError
 from slipway.core.manifest import Manifest
 from slipway.core.model import TrustOptions
-from slipway.core.records import ModelRecord, VersionRecord, VersionStatus
+from slipway.core.records import ModelRecord, ValidationRunRecord, VersionRecord, VersionStatus
 from slipway.core.refs import ModelRef, parse_ref
 from slipway.core.settings import Settings
 from slipway.enrichment.artifact import Lookups, LookupsStep, deployment_lookups, lookup_stages
@@ -39,8 +40,18 @@ from slipway.enrichment.online import LookupStage
 from slipway.registry.service import Registry
 from slipway.runtimes.compile import OnnxCompileStep
 from slipway.runtimes.parity import Tolerance
-from slipway.runtimes.selection import check_choice, select_runtime
+from slipway.runtimes.selection import check_choice, compiled_runtime, select_runtime
 from slipway.scoring.scorer import Scorer, Stage
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from slipway.scoring.runtime import Runtime
+    from slipway.validation.plan import Plan, SqlSource
+    from slipway.validation.run import ValidationRun
+
+#: Aliases a version may take only after passing its gate (or with force and a reason).
+GATED_ALIASES = ("champion", "production")
 
 
 class Slipway:
@@ -172,8 +183,39 @@ class Slipway:
         record = self.registry.resolve(ref)
         return record, verify_artifact(self.registry.artifact_path(record), expected_digest=record.digest)
 
-    def set_alias(self, name: str, alias: str, version: int, *, reason: str | None = None) -> VersionRecord:
-        return self.registry.set_alias(name, alias, version, reason=reason)
+    def set_alias(
+        self, name: str, alias: str, version: int, *, reason: str | None = None, force: bool = False
+    ) -> VersionRecord:
+        """Point ``name@alias`` at ``version``.
+
+        ``champion`` and ``production`` only go to a version whose latest gate passed; ``force=True``
+        with a ``reason`` overrides that, and the audit event records the override.
+        """
+        details: dict[str, Any] | None = None
+        if alias in GATED_ALIASES:
+            self.registry.resolve(ModelRef(name, version=version))
+            run = self.registry.latest_validation(name, version)
+            if run is None or not run.passed:
+                state = (
+                    "has never been validated"
+                    if run is None
+                    else f"failed its latest gate (run {run.id}, {run.finished_at})"
+                )
+                if not force:
+                    raise ConflictError(
+                        f"refusing to point {name}@{alias} at version {version}: it {state}. Run "
+                        f"`slipway validate {name}:{version}` and fix what fails, or override with "
+                        '--force --reason "..." (recorded in the audit trail)'
+                    )
+                if not (reason or "").strip():
+                    raise InvalidInputError(
+                        'overriding the gate needs a reason (--reason "..."): '
+                        "it is recorded in the audit trail"
+                    )
+                details = {"forced": True, "gate": "missing" if run is None else "failed"}
+                if run is not None:
+                    details["run"] = run.id
+        return self.registry.set_alias(name, alias, version, reason=reason, details=details)
 
     def remove_alias(self, name: str, alias: str, *, reason: str | None = None) -> int:
         return self.registry.remove_alias(name, alias, reason=reason)
@@ -264,6 +306,142 @@ class Slipway:
         record = self.registry.resolve(source)
         return verify_artifact(self.registry.artifact_path(record), expected_digest=record.digest)
 
+    # -- validate --------------------------------------------------------------------------
+
+    def validate(
+        self,
+        source: str | Path | ModelRef,
+        *,
+        plan: str | Path | Mapping[str, Any] | Plan | None = None,
+        against: str | None = None,
+        compare: bool = True,
+        report_dir: str | Path | None = None,
+        runtimes: Sequence[Runtime] = (),
+        trust_pickle: bool = False,
+        trusted_types: Sequence[str] = (),
+        progress: Callable[[str], None] | None = None,
+    ) -> ValidationRun:
+        """Run the validation gate on a registered version (or an artifact folder).
+
+        ``plan`` defaults to the artifact's own ``tests/plan.yaml``. The version behind
+        ``name@against`` (default: the plan's ``comparison.against``, itself ``champion``) is the
+        champion to compare with. The artifact's verified compiled runtime (ONNX), if it has one,
+        and any ``runtimes`` given are scored too and must match the native model (``runtime_parity``).
+        Reports go to ``report_dir`` (default ``$SLIPWAY_HOME/reports/NAME-VERSION-TIME``). A
+        registered version's run is stored, audited (``validation.passed``/``validation.failed``)
+        and sets its status to validated or rejected. The verdict is returned, not raised: call
+        ``.check()`` to raise ``GateFailedError``.
+        """
+        from slipway.validation.gate import GateOptions, run_gate
+        from slipway.validation.reports import write_reports
+        from slipway.validation.run import ValidationRun
+
+        record, artifact = self._validation_target(
+            source, trust_pickle=trust_pickle, trusted_types=trusted_types
+        )
+        plan_source = self._plan_source(plan, artifact)
+        compiled = compiled_runtime(artifact)
+        options = GateOptions(
+            runtimes=(*runtimes, compiled) if compiled is not None else tuple(runtimes),
+            read_sql=_read_sql,
+            progress=progress,
+            model={"ref": str(record.ref), "version": record.version} if record else {"ref": None},
+        )
+        alias = against or plan_source.plan.comparison.against
+        if compare and alias is not None and plan_source.plan.comparison.against is not None:
+            self._champion(
+                artifact, record, alias, options, trust_pickle=trust_pickle, trusted_types=trusted_types
+            )
+        elif compare:
+            options.comparison_note = "comparison turned off in the plan (comparison.against: null)"
+        else:
+            options.comparison_note = "comparison turned off by the caller"
+        report = run_gate(artifact, plan_source, options)
+        folder = Path(report_dir) if report_dir is not None else self._report_folder(artifact, record)
+        paths = write_reports(report, folder)
+        stored = None
+        if record is not None:
+            run = ValidationRunRecord(
+                name=record.name,
+                version=record.version,
+                digest=artifact.digest,
+                plan_digest=report.plan["digest"],
+                verdict=report.verdict,
+                started_at=report.started_at,
+                finished_at=report.finished_at,
+                actor=self.settings.actor,
+                environment=report.environment,
+                results=report.to_dict(),
+                reports={kind: str(path.resolve()) for kind, path in paths.items()},
+            )
+            stored = self.registry.record_validation(run, failed=[f.id for f in report.failures])
+        return ValidationRun(report, paths, stored)
+
+    def validation_runs(self, ref: str | ModelRef) -> list[ValidationRunRecord]:
+        """The stored gate runs of a version, oldest first."""
+        return self.registry.validation_runs(ref)
+
+    def _validation_target(
+        self, source: str | Path | ModelRef, *, trust_pickle: bool, trusted_types: Sequence[str]
+    ) -> tuple[VersionRecord | None, LoadedArtifact]:
+        if isinstance(source, Path) or (isinstance(source, str) and Path(source).exists()):
+            return None, self.load(source, trust_pickle=trust_pickle, trusted_types=trusted_types)
+        record = self.registry.resolve(source)
+        trust = TrustOptions(pickle=trust_pickle, skops_types=tuple(trusted_types))
+        path = self.registry.artifact_path(record)
+        return record, load_artifact(path, expected_digest=record.digest, trust=trust)
+
+    @staticmethod
+    def _plan_source(plan: Any, artifact: LoadedArtifact) -> Any:
+        from slipway.validation.plan import Plan
+        from slipway.validation.plan_files import PLAN_FILE, PlanSource, load_plan, parse_plan
+
+        if plan is None:
+            tests = artifact.tests_dir
+            if tests is None or not (tests / PLAN_FILE).is_file():
+                raise NotFoundError(
+                    f"artifact {artifact.name} ({artifact.digest[:12]}) has no validation plan "
+                    f"(tests/{PLAN_FILE}): "
+                    "build it with tests=DIR holding plan.yaml, or pass a plan (--plan FILE)"
+                )
+            return load_plan(tests / PLAN_FILE)
+        if isinstance(plan, Plan):
+            return PlanSource(plan, None, "python")
+        if isinstance(plan, Mapping):
+            return PlanSource(parse_plan(plan), None, "python")
+        return load_plan(plan)
+
+    def _champion(
+        self,
+        artifact: LoadedArtifact,
+        record: VersionRecord | None,
+        alias: str,
+        options: Any,
+        *,
+        trust_pickle: bool,
+        trusted_types: Sequence[str],
+    ) -> None:
+        name = record.name if record is not None else artifact.name
+        try:
+            champion = self.registry.resolve(ModelRef(name, alias=alias))
+        except NotFoundError:
+            options.comparison_note = (
+                f"no version of {name} has the alias {alias!r} yet: nothing to compare with"
+            )
+            return
+        if champion.digest == artifact.digest:
+            options.comparison_note = f"this version is {name}@{alias} itself: nothing to compare with"
+            return
+        trust = TrustOptions(pickle=trust_pickle, skops_types=tuple(trusted_types))
+        path = self.registry.artifact_path(champion)
+        options.champion = load_artifact(path, expected_digest=champion.digest, trust=trust)
+        options.champion_label = f"{champion.ref} ({name}@{alias})"
+
+    def _report_folder(self, artifact: LoadedArtifact, record: VersionRecord | None) -> Path:
+        stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+        label = f"{record.name}-{record.version}" if record else f"{artifact.name}-{artifact.digest[:12]}"
+        return self.settings.home / "reports" / f"{label}-{stamp}"
+
     # -- audit -----------------------------------------------------------------------------
 
     def audit_log(self, model: str | None = None) -> list[AuditEvent]:
@@ -279,6 +457,21 @@ class Slipway:
             raise InvalidInputError(f"history needs NAME@ALIAS, got {str(parsed)!r}")
         moment = at if isinstance(at, datetime) else _parse_moment(at)
         return self.registry.alias_at(parsed.name, parsed.alias, moment)
+
+
+def _read_sql(source: SqlSource) -> pd.DataFrame:
+    """Rows of a production table for the gate; the URL may come from an environment variable."""
+    from slipway.adapters.sql_table_reader import SqlTableReader
+
+    url = source.url
+    if source.url_env is not None:
+        url = os.environ.get(source.url_env)
+        if not url:
+            raise InvalidInputError(
+                f"plan: sql.url_env names {source.url_env!r}, which is not set: export the database URL in it"
+            )
+    assert url is not None  # the plan holds exactly one of url and url_env
+    return SqlTableReader().read_table(url, source.table)
 
 
 def _parse_moment(text: str) -> datetime:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from slipway.core.audit import GENESIS_HASH, AuditDraft, AuditEvent, seal
 from slipway.core.errors import ConflictError, NotFoundError
-from slipway.core.records import ModelRecord, VersionRecord, VersionStatus
+from slipway.core.records import ModelRecord, ValidationRunRecord, VersionRecord, VersionStatus
 
 
 @dataclass
@@ -25,6 +25,7 @@ class _State:
     tags: dict[tuple[str, int], dict[str, str]] = field(default_factory=dict)
     events: list[AuditEvent] = field(default_factory=list)
     head: tuple[int, str] = (0, GENESIS_HASH)
+    runs: list[ValidationRunRecord] = field(default_factory=list)
 
     def copy(self) -> _State:
         """A copy whose containers are independent; the records in them are immutable."""
@@ -35,6 +36,7 @@ class _State:
             tags={key: dict(values) for key, values in self.tags.items()},
             events=list(self.events),
             head=self.head,
+            runs=list(self.runs),
         )
 
 
@@ -157,6 +159,19 @@ class InMemoryTransaction:
         self._state.events.append(event)
         self._state.head = (event.seq, event.hash)
         return event
+
+    def insert_validation_run(self, record: ValidationRunRecord) -> ValidationRunRecord:
+        self._require_version(record.name, record.version)
+        stored = dataclasses.replace(record, id=len(self._state.runs) + 1)
+        self._state.runs.append(stored)
+        return stored
+
+    def list_validation_runs(self, name: str, version: int | None = None) -> list[ValidationRunRecord]:
+        return [
+            run
+            for run in self._state.runs
+            if run.name == name and (version is None or run.version == version)
+        ]
 
     def _model(self, name: str) -> ModelRecord:
         found = self.get_model(name)

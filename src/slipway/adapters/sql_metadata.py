@@ -10,10 +10,18 @@ from typing import Any
 import sqlalchemy as sa
 
 from slipway.adapters.sql_engine import begin, create_engine, translate_error, upgrade_to_head
-from slipway.adapters.sql_tables import aliases, audit_events, audit_head, models, tags, versions
+from slipway.adapters.sql_tables import (
+    aliases,
+    audit_events,
+    audit_head,
+    models,
+    tags,
+    validation_runs,
+    versions,
+)
 from slipway.core.audit import AuditDraft, AuditEvent, seal
 from slipway.core.errors import NotFoundError
-from slipway.core.records import ModelRecord, VersionRecord, VersionStatus
+from slipway.core.records import ModelRecord, ValidationRunRecord, VersionRecord, VersionStatus
 from slipway.core.settings import redact_url
 
 _HEAD = audit_head.c.id == 1
@@ -176,6 +184,33 @@ class SqlTransaction:
         self._execute(audit_head.update().where(_HEAD).values(seq=event.seq, hash=event.hash))
         return event
 
+    # validation runs
+
+    def insert_validation_run(self, record: ValidationRunRecord) -> ValidationRunRecord:
+        self._require_version(record.name, record.version)
+        values = {
+            "model": record.name,
+            "version": record.version,
+            "digest": record.digest,
+            "plan_digest": record.plan_digest,
+            "verdict": record.verdict,
+            "started_at": record.started_at,
+            "finished_at": record.finished_at,
+            "actor": record.actor,
+            "environment": record.environment,
+            "results": record.results,
+            "reports": record.reports,
+        }
+        inserted = self._execute(validation_runs.insert().values(**values).returning(validation_runs.c.id))
+        return dataclasses.replace(record, id=int(inserted.scalar_one()))
+
+    def list_validation_runs(self, name: str, version: int | None = None) -> list[ValidationRunRecord]:
+        query = validation_runs.select().where(validation_runs.c.model == name)
+        if version is not None:
+            query = query.where(validation_runs.c.version == version)
+        rows = self.connection.execute(query.order_by(validation_runs.c.id))
+        return [_run(row._mapping) for row in rows]
+
     # helpers
 
     def _execute(self, statement: sa.Executable) -> sa.CursorResult[Any]:
@@ -248,3 +283,20 @@ def _version(row: sa.RowMapping, alias_names: list[str], tag_map: dict[str, str]
 
 def _event(row: sa.RowMapping) -> AuditEvent:
     return AuditEvent(**{field.name: row[field.name] for field in dataclasses.fields(AuditEvent)})
+
+
+def _run(row: sa.RowMapping) -> ValidationRunRecord:
+    return ValidationRunRecord(
+        id=row["id"],
+        name=row["model"],
+        version=row["version"],
+        digest=row["digest"],
+        plan_digest=row["plan_digest"],
+        verdict=row["verdict"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        actor=row["actor"],
+        environment=dict(row["environment"]),
+        results=dict(row["results"]),
+        reports=dict(row["reports"]),
+    )

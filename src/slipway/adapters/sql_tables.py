@@ -89,3 +89,23 @@ audit_head = sa.Table(
     sa.Column("hash", sa.String(HASH_LENGTH), nullable=False),
     sa.CheckConstraint("id = 1", name="single_row"),
 )
+
+# One row per run of the validation gate. ``results`` holds the JSON report, the source of truth.
+validation_runs = sa.Table(
+    "validation_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model", sa.String(NAME_LENGTH), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("digest", sa.String(HASH_LENGTH), nullable=False),
+    sa.Column("plan_digest", sa.String(HASH_LENGTH), nullable=False),
+    sa.Column("verdict", sa.String(10), nullable=False),
+    sa.Column("started_at", sa.String(TIME_LENGTH), nullable=False),
+    sa.Column("finished_at", sa.String(TIME_LENGTH), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("environment", sa.JSON, nullable=False),
+    sa.Column("results", sa.JSON, nullable=False),
+    sa.Column("reports", sa.JSON, nullable=False),
+    sa.ForeignKeyConstraint(["model", "version"], ["versions.model", "versions.version"]),
+    sa.Index("ix_validation_runs_model_version", "model", "version"),
+)

@@ -96,9 +96,12 @@ def alias() -> None:
 @click.argument("alias_name", metavar="ALIAS")
 @click.argument("version", type=int)
 @click.option("--reason", help="Why; recorded in the audit trail.")
-def alias_set(name: str, alias_name: str, version: int, reason: str | None) -> None:
-    """Point NAME@ALIAS at VERSION."""
-    record = slipway().set_alias(name, alias_name, version, reason=reason)
+@click.option(
+    "--force", is_flag=True, help="Move champion/production past a failed or missing gate (needs --reason)."
+)
+def alias_set(name: str, alias_name: str, version: int, reason: str | None, force: bool) -> None:
+    """Point NAME@ALIAS at VERSION (champion and production need a passed gate)."""
+    record = slipway().set_alias(name, alias_name, version, reason=reason, force=force)
     console.print(f"{name}@{alias_name} -> {record.ref}")
 
 

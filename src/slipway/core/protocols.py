@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from slipway.core.audit import AuditDraft, AuditEvent
-from slipway.core.records import ModelRecord, VersionRecord, VersionStatus
+from slipway.core.records import ModelRecord, ValidationRunRecord, VersionRecord, VersionStatus
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class ArtifactStore(Protocol):
@@ -67,6 +70,14 @@ class MetadataTransaction(Protocol):
 
     def append_audit(self, draft: AuditDraft) -> AuditEvent: ...
 
+    def insert_validation_run(self, record: ValidationRunRecord) -> ValidationRunRecord:
+        """Store a gate run; the store assigns its id (increasing across all models)."""
+        ...
+
+    def list_validation_runs(self, name: str, version: int | None = None) -> list[ValidationRunRecord]:
+        """Runs of a model (or of one version), oldest first."""
+        ...
+
 
 class MetadataStore(Protocol):
     @property
@@ -85,3 +96,9 @@ class MetadataStore(Protocol):
     def audit_head(self) -> tuple[int, str] | None: ...
 
     def close(self) -> None: ...
+
+
+class TableReader(Protocol):
+    """Reads rows of a table from a database named by URL (production windows for the gate)."""
+
+    def read_table(self, url: str, table: str, *, order_by: str | None = None) -> pd.DataFrame: ...

@@ -52,7 +52,11 @@ def build_and_register(ctx: DemoContext) -> None:
     sw = ctx.slipway
     ctx.heading("2. Build and register artifacts")
     data = ctx.data_dir
-    candidates: tuple[dict[str, Any], ...] = ({"max_iter": 100}, {"max_iter": 250, "learning_rate": 0.08})
+    candidates: tuple[dict[str, Any], ...] = (
+        {"max_iter": 100},
+        {"max_iter": 300, "learning_rate": 0.05, "max_leaf_nodes": 15},
+    )
+    tests = ctx.state.get("tests_dirs", {})
     for version, params in enumerate(candidates, start=1):
         model = apartments.train(ctx.state["apartments_train"], **params)
         built = sw.build(
@@ -63,6 +67,7 @@ def build_and_register(ctx: DemoContext) -> None:
             target=apartments.TARGET,
             features=apartments.FEATURES,
             model_card=apartments.MODEL_CARD,
+            tests=tests.get(apartments.NAME),
             lookups=[apartments.lookup()],
         )
         record = sw.register(built)
@@ -79,6 +84,7 @@ def build_and_register(ctx: DemoContext) -> None:
         target=credit.TARGET,
         exclude=[credit.SENSITIVE],
         model_card=credit.MODEL_CARD,
+        tests=tests.get(credit.NAME),
     )
     record = sw.register(built)
     ctx.state["credit_v1"] = record
@@ -96,7 +102,7 @@ def move_aliases(ctx: DemoContext) -> None:
     time.sleep(0.01)
     ctx.state["before_move"] = utc_now_iso()
     time.sleep(0.01)
-    sw.set_alias("apartments", "champion", 2, reason="more trees, lower error")
+    sw.set_alias("apartments", "champion", 2, reason="more trees, lower error; passed its gate against v1")
     sw.set_alias("credit", "champion", 1, reason="first release")
     sw.tag("apartments:2", "team", "pricing")
     for name in ("apartments", "credit"):

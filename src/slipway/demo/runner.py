@@ -10,14 +10,16 @@ from rich.console import Console
 
 from slipway.api import Slipway
 from slipway.core.settings import Settings
-from slipway.demo import registry_stage, runtime_stage
+from slipway.demo import registry_stage, runtime_stage, validation_stage
 from slipway.demo.context import DemoContext
 
 Stage = Callable[[DemoContext], None]
 
 STAGES: tuple[Stage, ...] = (
     registry_stage.prepare_data,
+    validation_stage.prepare_plans,
     registry_stage.build_and_register,
+    validation_stage.validate_models,
     registry_stage.move_aliases,
     registry_stage.show_audit,
     runtime_stage.lookups_online,

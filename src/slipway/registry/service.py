@@ -8,6 +8,7 @@ records and the log never disagree; a request that changes nothing writes no eve
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -16,10 +17,10 @@ from typing import Any
 
 from slipway.core.audit import AuditDraft, AuditEvent, ChainReport, utc_now_iso, verify_chain
 from slipway.core.canonical import to_canonical_json
-from slipway.core.errors import InvalidInputError, NotFoundError
+from slipway.core.errors import ConflictError, InvalidInputError, NotFoundError
 from slipway.core.manifest import Manifest
 from slipway.core.protocols import ArtifactStore, MetadataStore, MetadataTransaction
-from slipway.core.records import ModelRecord, VersionRecord, VersionStatus
+from slipway.core.records import ModelRecord, ValidationRunRecord, VersionRecord, VersionStatus
 from slipway.core.refs import ModelRef, check_alias, check_name, parse_ref
 from slipway.registry import history
 from slipway.registry.lookup import missing_alias, missing_model, missing_tag, missing_version
@@ -29,6 +30,9 @@ _TAG_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_.\-/]{0,99}")
 _MAX_TAG_VALUE = 1000
 _MAX_SUBJECT = 200
 _SNAPSHOT_ATTEMPTS = 5
+VALIDATION_PASSED = "validation.passed"
+VALIDATION_FAILED = "validation.failed"
+_LISTED_FAILURES = 10
 
 
 class Registry:
@@ -123,10 +127,70 @@ class Registry:
             self._append(tx, "status.changed", str(record.ref), before=before, after=after)
             return _fetch(tx, record.name, record.version)
 
+    # validation runs
+
+    def record_validation(
+        self, run: ValidationRunRecord, *, failed: list[str] | None = None
+    ) -> ValidationRunRecord:
+        """Store a gate run, set the version's status (validated/rejected) and audit both at once.
+
+        ``failed`` names the failed expectations (``scenario::expectation``) for the audit event.
+        An archived version keeps its status; the run is still recorded.
+        """
+        with self.metadata.write() as tx:
+            record = _resolve(tx, ModelRef(run.name, version=run.version))
+            if record.digest != run.digest:
+                raise ConflictError(
+                    f"{record.ref} is artifact {record.digest[:12]}, but the gate ran on {run.digest[:12]}: "
+                    "validate the registered version (NAME:VERSION), not another build"
+                )
+            stored = tx.insert_validation_run(dataclasses.replace(run, actor=self.actor))
+            status = VersionStatus.VALIDATED if run.passed else VersionStatus.REJECTED
+            if record.status is not VersionStatus.ARCHIVED and record.status != status:
+                tx.set_status(record.name, record.version, status)
+            else:
+                status = record.status
+            listed = list(failed or ())
+            after: dict[str, Any] = {
+                "run": stored.id,
+                "verdict": run.verdict,
+                "digest": run.digest,
+                "plan_digest": run.plan_digest,
+                "status": str(status),
+                "failures": len(listed),
+                "failed": listed[:_LISTED_FAILURES],
+            }
+            action = VALIDATION_PASSED if run.passed else VALIDATION_FAILED
+            self._append(tx, action, str(record.ref), before={"status": str(record.status)}, after=after)
+        return stored
+
+    def validation_runs(self, ref: ModelRef | str) -> list[ValidationRunRecord]:
+        """The gate runs of the version ``ref`` points to, oldest first."""
+        with self.metadata.read() as tx:
+            record = _resolve(tx, ref)
+            return tx.list_validation_runs(record.name, record.version)
+
+    def latest_validation(self, name: str, version: int) -> ValidationRunRecord | None:
+        with self.metadata.read() as tx:
+            runs = tx.list_validation_runs(name, version)
+        return runs[-1] if runs else None
+
     # aliases
 
-    def set_alias(self, name: str, alias: str, version: int, *, reason: str | None = None) -> VersionRecord:
-        """Point ``name@alias`` at ``version`` (creating or moving the alias)."""
+    def set_alias(
+        self,
+        name: str,
+        alias: str,
+        version: int,
+        *,
+        reason: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> VersionRecord:
+        """Point ``name@alias`` at ``version`` (creating or moving the alias).
+
+        ``details`` are recorded in the audit event with the new version (e.g. a forced move
+        past the gate, and why).
+        """
         check_alias(alias)
         _check_version_number(version)
         with self.metadata.write() as tx:
@@ -137,7 +201,7 @@ class Registry:
             tx.set_alias(name, alias, version)
             action = history.ALIAS_SET if current is None else history.ALIAS_MOVED
             before = None if current is None else {"version": current}
-            after = _with_reason({"version": version}, reason)
+            after = _with_reason({"version": version, **(details or {})}, reason)
             self._append(tx, action, history.alias_subject(name, alias), before=before, after=after)
             return _fetch(tx, name, version)
 
