@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from slipway.core.audit import AuditDraft, AuditEvent
+from slipway.core.batch_run import BatchRunRecord
 from slipway.core.records import ModelRecord, VersionRecord, VersionStatus
 
 
@@ -66,6 +67,16 @@ class MetadataTransaction(Protocol):
     def delete_tag(self, name: str, version: int, key: str) -> None: ...
 
     def append_audit(self, draft: AuditDraft) -> AuditEvent: ...
+
+    def insert_batch_run(self, record: BatchRunRecord) -> None:
+        """Store a finished batch run; a second record with the same run id is a ConflictError."""
+        ...
+
+    def get_batch_run(self, run_id: str) -> BatchRunRecord | None: ...
+
+    def list_batch_runs(self, *, model: str | None = None, limit: int | None = None) -> list[BatchRunRecord]:
+        """Runs newest first, all or those of ``model``."""
+        ...
 
 
 class MetadataStore(Protocol):
