@@ -275,7 +275,9 @@ def _version(row: sa.RowMapping, alias_names: list[str], tag_map: dict[str, str]
 
 def _batch_run(row: sa.RowMapping) -> BatchRunRecord:
     values = {field.name: row[field.name] for field in dataclasses.fields(BatchRunRecord)}
-    return BatchRunRecord(**{**values, "status": BatchRunStatus(row["status"]), "options": dict(row["options"])})
+    return BatchRunRecord(
+        **{**values, "status": BatchRunStatus(row["status"]), "options": dict(row["options"])}
+    )
 
 
 def _event(row: sa.RowMapping) -> AuditEvent:

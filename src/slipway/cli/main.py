@@ -11,7 +11,13 @@ import click
 from rich.markup import escape
 
 from slipway._version import __version__
-from slipway.cli import audit_commands, build_commands, demo_commands, registry_commands
+from slipway.cli import (
+    audit_commands,
+    batch_commands,
+    build_commands,
+    demo_commands,
+    registry_commands,
+)
 from slipway.cli.context import CliState
 from slipway.cli.errors import exit_code_for
 from slipway.cli.output import errors
@@ -35,7 +41,7 @@ def cli(ctx: click.Context, home: Path | None, registry_url: str | None, store_u
     ctx.call_on_close(state.close)
 
 
-for module in (build_commands, registry_commands, audit_commands, demo_commands):
+for module in (build_commands, registry_commands, audit_commands, batch_commands, demo_commands):
     module.install(cli)
 
 
