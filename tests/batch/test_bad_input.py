@@ -30,8 +30,18 @@ def inputs(tmp_path: Path, credit_rows: pd.DataFrame) -> dict[str, Path]:
 @pytest.mark.parametrize(
     ("model", "source", "error", "match"),
     [
-        ("credit:1", "does-not-exist.parquet", NotFoundError, r"input '.*does-not-exist.parquet' does not exist"),
-        ("credit:1", "missing column", InvalidInputError, r"has no column 'income'; the model takes age, income"),
+        (
+            "credit:1",
+            "does-not-exist.parquet",
+            NotFoundError,
+            r"input '.*does-not-exist.parquet' does not exist",
+        ),
+        (
+            "credit:1",
+            "missing column",
+            InvalidInputError,
+            r"has no column 'income'; the model takes age, income",
+        ),
         ("credit:1", "garbage", InvalidInputError, r"cannot read input '.*garbage.parquet'"),
         ("credit:1", "garbage csv", InvalidInputError, r"cannot read input '.*garbage.csv'"),
         ("credit:1", "txt", InvalidInputError, r"unsupported format \.txt"),
@@ -39,8 +49,16 @@ def inputs(tmp_path: Path, credit_rows: pd.DataFrame) -> dict[str, Path]:
         ("nosuchmodel@champion", "credit", NotFoundError, r"nosuchmodel"),
         ("credit:x", "credit", InvalidInputError, r"malformed model reference 'credit:x'"),
     ],
-    ids=["missing path", "missing column", "unreadable parquet", "unreadable csv", "unknown format",
-         "unknown version", "unknown model", "malformed ref"],
+    ids=[
+        "missing path",
+        "missing column",
+        "unreadable parquet",
+        "unreadable csv",
+        "unknown format",
+        "unknown version",
+        "unknown model",
+        "malformed ref",
+    ],
 )
 def test_bad_input_is_refused_and_nothing_is_written(
     batch_home, inputs, credit_parquet: Path, tmp_path: Path, model, source, error, match
@@ -61,7 +79,9 @@ def test_a_run_that_fails_is_recorded_and_audited(batch_home, inputs, tmp_path: 
     assert (event.action, event.subject, event.after["run_id"]) == ("batch.failed", "credit:1", run.run_id)
 
 
-def test_an_existing_output_is_kept_unless_overwrite(batch_home, credit_parquet: Path, tmp_path: Path) -> None:
+def test_an_existing_output_is_kept_unless_overwrite(
+    batch_home, credit_parquet: Path, tmp_path: Path
+) -> None:
     first = batch_home.score("credit:1", credit_parquet, tmp_path / "out", workers=0)
     with pytest.raises(ConflictError, match="already exists; choose another output, or pass overwrite"):
         batch_home.score("credit:1", credit_parquet, tmp_path / "out", workers=0)
@@ -77,7 +97,8 @@ def test_a_value_the_schema_refuses_names_its_place_and_leaves_no_output(
     path = tmp_path / "ages-as-text.parquet"
     credit_rows.astype({"age": str}).to_parquet(path)
     with pytest.raises(
-        InvalidInputError, match=r"input rows 0 to 499: column 'age', row 0: expected an integer, got '\d+' \(str\)"
+        InvalidInputError,
+        match=r"input rows 0 to 499: column 'age', row 0: expected an integer, got '\d+' \(str\)",
     ):
         batch_home.score("credit:1", path, tmp_path / "out", workers=0, chunk_rows=500)
     assert nothing_written(tmp_path)

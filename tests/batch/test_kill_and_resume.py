@@ -43,7 +43,10 @@ def test_killed_run_leaves_no_output_and_resume_equals_an_uninterrupted_run(
     args = ("score", "credit:1", str(source), str(output), "--chunk-rows", "500", "--workers", "1")
 
     with subprocess.Popen(
-        slipway_command(home, *args), start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        slipway_command(home, *args),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     ) as run:
         deadline = time.monotonic() + 240
         while committed_parts(output) < 3 and run.poll() is None and time.monotonic() < deadline:
