@@ -13,7 +13,7 @@ from slipway.batch.output import to_online_rows
 from slipway.batch.worker import default_scorer
 from support.batch_stages import guarded_scorer
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 
 def output_rows(folder: Path) -> list[dict]:
