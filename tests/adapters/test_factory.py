@@ -74,12 +74,14 @@ def test_a_registry_file_that_cannot_be_created(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_a_registry_that_goes_away_raises_store_error(postgres_server: str, postgres_url: str) -> None:
+def test_a_registry_that_goes_away_raises_store_error(
+    postgres_server: str, postgres_database_url: str
+) -> None:
     import psycopg
     import sqlalchemy as sa
 
-    store = open_metadata_store(postgres_url)
-    name = sa.make_url(postgres_url).database
+    store = open_metadata_store(postgres_database_url)
+    name = sa.make_url(postgres_database_url).database
     with psycopg.connect(postgres_server, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
     with pytest.raises(StoreError, match="cannot use the registry at postgresql"):

@@ -104,13 +104,10 @@ def test_set_alias_records_set_moved_and_nothing_when_unchanged(registry: Regist
 def test_remove_alias(registry: Registry, register) -> None:
     register("credit", b"a")
     registry.set_alias("credit", "champion", 1)
-    assert registry.remove_alias("credit", "champion") == 1
+    assert registry.remove_alias("credit", "champion", reason="retired") == 1
     event = registry.audit_log()[-1]
-    assert (event.action, event.subject, event.before) == (
-        "alias.removed",
-        "credit@champion",
-        {"version": 1},
-    )
+    assert (event.action, event.subject) == ("alias.removed", "credit@champion")
+    assert (event.before, event.after) == ({"version": 1}, {"reason": "retired"})
     with pytest.raises(NotFoundError, match="has no alias 'champion'"):
         registry.resolve("credit@champion")
 

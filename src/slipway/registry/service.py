@@ -23,12 +23,7 @@ from slipway.core.protocols import ArtifactStore, MetadataStore, MetadataTransac
 from slipway.core.records import ModelRecord, VersionRecord, VersionStatus
 from slipway.core.refs import ModelRef, check_alias, check_name, parse_ref
 from slipway.registry import history
-from slipway.registry.lookup import (
-    missing_alias,
-    missing_model,
-    missing_tag,
-    missing_version,
-)
+from slipway.registry.lookup import missing_alias, missing_model, missing_tag, missing_version
 
 _ACTION = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+")
 _TAG_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_.\-/]{0,99}")
@@ -169,8 +164,8 @@ class Registry:
         with self.metadata.write() as tx:
             version = _resolve(tx, ModelRef(name, alias=alias)).version
             tx.delete_alias(name, alias)
-            before = _with_reason({"version": version}, reason)
-            self._append(tx, history.ALIAS_REMOVED, history.alias_subject(name, alias), before=before)
+            subject, after = history.alias_subject(name, alias), _with_reason({}, reason) or None
+            self._append(tx, history.ALIAS_REMOVED, subject, before={"version": version}, after=after)
         return version
 
     def alias_at(self, name: str, alias: str, at: datetime) -> int | None:
