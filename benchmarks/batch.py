@@ -174,7 +174,11 @@ def mlflow_udf(spark: Any, model: Any, source: Path) -> Callable[[Path], object]
     os.environ.setdefault("MLFLOW_TRACKING_URI", (OUTPUT / "mlruns").as_uri())
     saved = OUTPUT / "mlflow-model"
     shutil.rmtree(saved, ignore_errors=True)
-    mlflow.sklearn.save_model(model, str(saved))
+    from mlflow.models import infer_signature
+
+    sample = credit.generate(200)[list(credit.FEATURES)]
+    signature = infer_signature(sample, model.predict(sample))  # so spark_udf passes columns by name
+    mlflow.sklearn.save_model(model, str(saved), serialization_format="cloudpickle", signature=signature)
     udf = mlflow.pyfunc.spark_udf(spark, str(saved), result_type="long", env_manager="local")
     frame = spark.read.parquet(str(source))
 

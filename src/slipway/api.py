@@ -27,12 +27,12 @@ from slipway.artifacts.datasets import DataSource
 from slipway.artifacts.loader import LoadedArtifact, load_artifact
 from slipway.artifacts.packing import unpack_artifact
 from slipway.artifacts.steps import BuildStep
-from slipway.artifacts.verify import verify_artifact
+from slipway.artifacts.verify import read_manifest, verify_artifact
 from slipway.batch.engine import DEFAULT_CHUNK_ROWS, BatchEngine, BatchJob, BatchResult
 from slipway.batch.output import IDENTITY_COLUMNS, RESULT_COLUMNS, RunIdentity
 from slipway.batch.progress import NoProgress, ProgressReporter, RichProgress
 from slipway.batch.sources import Source, arrow_types, check_columns, open_file_source
-from slipway.batch.worker import ScorerFactory, default_scorer
+from slipway.batch.worker import ArtifactSpec, ScorerFactory, default_scorer
 from slipway.core.audit import AuditEvent, ChainReport, parse_time, utc_now_iso
 from slipway.core.batch_run import BatchRunRecord, BatchRunStatus
 from slipway.core.errors import InvalidInputError, SlipwayError
@@ -233,15 +233,55 @@ class Slipway:
         ``output``.
         """
         trust = TrustOptions(pickle=trust_pickle, skops_types=tuple(trusted_types))
-        artifact, version = self._load_for_batch(model, trust)
         runner = _batch_engine(engine, workers=workers, partitions=partitions, master=master)
+        try:
+            return self._score(
+                runner,
+                model,
+                input,
+                output,
+                trust=trust,
+                query=query,
+                keep=keep,
+                chunk_rows=chunk_rows,
+                options={
+                    "chunk_rows": chunk_rows,
+                    "workers": workers,
+                    "partitions": partitions,
+                    "resume": resume,
+                },
+                resume=resume,
+                overwrite=overwrite,
+                progress=progress,
+                scorer_factory=scorer_factory,
+            )
+        finally:
+            runner.close()
+
+    def _score(
+        self,
+        runner: BatchEngine,
+        model: str | Path | ModelRef,
+        input: str | Path | Source,
+        output: str | Path,
+        *,
+        trust: TrustOptions,
+        query: str | None,
+        keep: Sequence[str] | None,
+        chunk_rows: int,
+        options: dict[str, Any],
+        resume: bool,
+        overwrite: bool,
+        progress: bool | ProgressReporter,
+        scorer_factory: ScorerFactory,
+    ) -> BatchResult:
+        artifact, version = self._load_for_batch(model, trust, runner=runner, scorer_factory=scorer_factory)
         run_id = uuid.uuid4().hex
         started, clock = utc_now_iso(), time.perf_counter()
         source = _open_source(input, query=query)
         location = source.location if isinstance(source, Source) else str(input)
         fingerprint = ""
         reporter = _progress(progress)
-        options = {"chunk_rows": chunk_rows, "workers": workers, "partitions": partitions, "resume": resume}
         try:
             if resume and not source.replayable:
                 raise InvalidInputError(
@@ -318,13 +358,24 @@ class Slipway:
         return self.registry.batch_run(run_id)
 
     def _load_for_batch(
-        self, model: str | Path | ModelRef, trust: TrustOptions
+        self,
+        model: str | Path | ModelRef,
+        trust: TrustOptions,
+        *,
+        runner: BatchEngine,
+        scorer_factory: ScorerFactory,
     ) -> tuple[LoadedArtifact, int | None]:
+        """Load the artifact here, once the engine has started loading it in its workers."""
         if isinstance(model, Path) or (isinstance(model, str) and Path(model).exists()):
-            loaded = load_artifact(Path(model), trust=trust, unpack_dir=self.settings.cache_dir / "unpacked")
+            path = Path(model)
+            if path.is_dir():
+                digest = read_manifest(path).digest  # the workers verify every file against it
+                runner.start(ArtifactSpec(str(path), digest, trust, scorer_factory))
+            loaded = load_artifact(path, trust=trust, unpack_dir=self.settings.cache_dir / "unpacked")
             return loaded, None
         record = self.registry.resolve(model)
         path = self.registry.artifact_path(record)
+        runner.start(ArtifactSpec(str(path), record.digest, trust, scorer_factory))
         return load_artifact(path, expected_digest=record.digest, trust=trust), record.version
 
     def _record_failure(self, record: BatchRunRecord, error: BaseException) -> None:

@@ -40,7 +40,7 @@ from slipway.batch.engine import BatchJob, BatchOutcome
 from slipway.batch.progress import ProgressReporter
 from slipway.batch.sources import CsvSource, ParquetSource
 from slipway.batch.staging import MANIFEST, check_output
-from slipway.batch.worker import ScoringPlan, load_count, peak_rss, score_table, scorer_for
+from slipway.batch.worker import ArtifactSpec, ScoringPlan, load_count, peak_rss, score_table, scorer_for
 from slipway.core.canonical import sha256_hex, to_canonical_json
 from slipway.core.errors import (
     IntegrityError,
@@ -118,6 +118,12 @@ class SparkBatchEngine:
             peak_rss={"driver": peak_rss()},
             artifact_loads=int(loads.value),
         )
+
+    def start(self, spec: ArtifactSpec) -> None:
+        """Nothing to prepare: the artifact is shipped when the job is built."""
+
+    def close(self) -> None:
+        """Nothing held between runs: a session this engine started is stopped by ``run``."""
 
     def _session(self) -> tuple[SparkSession, bool]:
         active = SparkSession.getActiveSession()

@@ -16,7 +16,7 @@ from slipway.artifacts.loader import LoadedArtifact
 from slipway.batch.output import OutputLayout, RunIdentity
 from slipway.batch.progress import ProgressReporter
 from slipway.batch.sources import Source
-from slipway.batch.worker import ScorerFactory, ScoringPlan, default_scorer
+from slipway.batch.worker import ArtifactSpec, ScorerFactory, ScoringPlan, default_scorer
 from slipway.core.batch_run import BatchRunRecord
 from slipway.core.canonical import sha256_hex, to_canonical_json
 from slipway.core.model import TrustOptions
@@ -71,6 +71,9 @@ class BatchJob:
             keep=self.keep,
         )
 
+    def spec(self) -> ArtifactSpec:
+        return ArtifactSpec(str(self.artifact.path), self.identity.digest, self.trust, self.scorer_factory)
+
     def plan(self, layout: OutputLayout, *, artifact: str | None = None) -> ScoringPlan:
         return ScoringPlan(
             artifact=artifact or str(self.artifact.path),
@@ -123,6 +126,14 @@ class BatchOutcome:
 class BatchEngine(Protocol):
     @property
     def name(self) -> str: ...
+
+    def start(self, spec: ArtifactSpec) -> None:
+        """Get ready to score ``spec`` (e.g. start workers loading it) while the caller checks input."""
+        ...
+
+    def close(self) -> None:
+        """Release what ``start`` took if ``run`` did not (a run that never began)."""
+        ...
 
     def run(self, job: BatchJob, *, progress: ProgressReporter) -> BatchOutcome: ...
 

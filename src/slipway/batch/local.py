@@ -13,7 +13,6 @@ import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,16 @@ from slipway.batch.chunks import check_chunk_rows, fixed_chunks
 from slipway.batch.engine import BatchJob, BatchOutcome
 from slipway.batch.progress import ProgressReporter
 from slipway.batch.staging import Staging
-from slipway.batch.worker import PartResult, ScoringPlan, peak_rss, score_part, start_worker
+from slipway.batch.worker import (
+    ArtifactSpec,
+    PartResult,
+    ScoringPlan,
+    peak_rss,
+    score_part,
+    scorer_for,
+    start_worker,
+    warm,
+)
 from slipway.core.errors import InvalidInputError, SlipwayError
 
 IN_FLIGHT_PER_WORKER = 2
@@ -36,18 +44,36 @@ def check_workers(workers: int) -> None:
         )
 
 
-@dataclass(frozen=True)
 class LocalBatchEngine:
-    """Score on this machine with ``workers`` processes (default: one per CPU core)."""
+    """Score on this machine with ``workers`` processes (default: one per CPU core).
 
-    workers: int | None = None
-    #: Threads each worker's model may use (default: cores divided by workers, at least 1).
-    threads: int | None = None
-    name: str = "local"
+    ``threads``: threads each worker's model may use (default: cores divided by workers, at
+    least 1). ``start`` launches the workers early, so they load the artifact while the caller
+    loads its own copy and checks the input, instead of after.
+    """
 
-    def __post_init__(self) -> None:
-        if self.workers is not None:
-            check_workers(self.workers)
+    name = "local"
+
+    def __init__(self, *, workers: int | None = None, threads: int | None = None) -> None:
+        if workers is not None:
+            check_workers(workers)
+        self.workers = workers
+        self.threads = threads
+        self._pool: tuple[ArtifactSpec, Executor] | None = None
+
+    def start(self, spec: ArtifactSpec) -> None:
+        workers = self._worker_count(None, 1)
+        if workers == 0 or self._pool is not None:
+            return
+        pool = _executor(workers, spec, self._threads(workers))
+        for _ in range(workers):
+            pool.submit(warm)  # the pool starts a process per waiting task: all load at once
+        self._pool = (spec, pool)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool[1].shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
     def run(self, job: BatchJob, *, progress: ProgressReporter) -> BatchOutcome:
         check_chunk_rows(job.chunk_rows)
@@ -75,8 +101,11 @@ class LocalBatchEngine:
         total = job.source.count_rows()
         progress.start(total)
         workers = self._worker_count(total, job.chunk_rows)
-        with _executor(workers, plan, self._threads(workers)) as executor:
+        try:
+            executor = self._started(job.spec(), workers)
             self._score_all(job, plan, staging, _prepend(first, chunks), executor, workers, progress)
+        finally:
+            self.close()
         progress.stop()
         parts = list(staging.parts.values())
         summary = _summary(job, parts)
@@ -120,6 +149,15 @@ class LocalBatchEngine:
             pending[future] = (index * job.chunk_rows, index * job.chunk_rows + chunk.num_rows - 1)
         while pending:
             _collect(wait(pending, return_when=FIRST_COMPLETED).done, pending, staging, job, progress)
+
+    def _started(self, spec: ArtifactSpec, workers: int) -> Executor:
+        """The pool ``start`` launched for this artifact, or a new one."""
+        if self._pool is not None and self._pool[0] == spec and workers > 0:
+            return self._pool[1]
+        self.close()
+        executor = _executor(workers, spec, self._threads(workers))
+        self._pool = (spec, executor)
+        return executor
 
     def _worker_count(self, total: int | None, chunk_rows: int) -> int:
         workers = self.workers if self.workers is not None else (os.cpu_count() or 1)
@@ -197,8 +235,8 @@ def _prepend(first: pa.Table, rest: Iterator[pa.Table]) -> Iterator[pa.Table]:
 class _InlineExecutor(Executor):
     """Runs each task at once in this process (``workers=0``): no pool, same code path."""
 
-    def __init__(self, plan: ScoringPlan) -> None:
-        start_worker_inline(plan)
+    def __init__(self, spec: ArtifactSpec) -> None:
+        start_worker_inline(spec)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         future: Future[Any] = Future()
@@ -209,20 +247,18 @@ class _InlineExecutor(Executor):
         return future
 
 
-def start_worker_inline(plan: ScoringPlan) -> None:
+def start_worker_inline(spec: ArtifactSpec) -> None:
     """Load the artifact in this process without touching its thread settings."""
-    from slipway.batch.worker import scorer_for
-
-    scorer_for(plan)
+    scorer_for(spec)
 
 
-def _executor(workers: int, plan: ScoringPlan, threads: int) -> Executor:
+def _executor(workers: int, spec: ArtifactSpec, threads: int) -> Executor:
     if workers == 0:
-        return _InlineExecutor(plan)
+        return _InlineExecutor(spec)
     # spawn, not fork: the driver holds pyarrow and OpenMP threads, which fork does not survive.
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=start_worker,
-        initargs=(plan, threads),
+        initargs=(spec, threads),
     )

@@ -32,15 +32,21 @@ def default_scorer(artifact: LoadedArtifact) -> Scorer:
 
 
 @dataclass(frozen=True)
-class ScoringPlan:
-    """Everything a worker needs, small and picklable: it travels to every worker process."""
+class ArtifactSpec:
+    """Which artifact a worker loads and how it builds its scorer: small and picklable."""
 
     artifact: str  # a folder on the worker's disk (on Spark: the name given to SparkFiles)
     digest: str
-    layout: OutputLayout
-    input_columns: tuple[str, ...]
     trust: TrustOptions = field(default_factory=TrustOptions)
     scorer_factory: ScorerFactory = default_scorer
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScoringPlan(ArtifactSpec):
+    """Everything a worker needs to score a chunk: it travels with every part."""
+
+    layout: OutputLayout
+    input_columns: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +65,7 @@ _SCORERS: dict[str, Scorer] = {}
 _LOADS: dict[str, int] = {}
 
 
-def scorer_for(plan: ScoringPlan, *, folder: str | None = None) -> Scorer:
+def scorer_for(plan: ArtifactSpec, *, folder: str | None = None) -> Scorer:
     """The process's scorer for ``plan``: the artifact is loaded and verified on first use only."""
     factory = plan.scorer_factory
     key = f"{plan.digest}/{factory.__module__}.{factory.__qualname__}"
@@ -89,12 +95,17 @@ def score_table(plan: ScoringPlan, scorer: Scorer, table: pa.Table | pa.RecordBa
 # -- the local engine's pool workers --------------------------------------------------------
 
 
-def start_worker(plan: ScoringPlan, threads: int) -> None:
+def start_worker(spec: ArtifactSpec, threads: int) -> None:
     """Pool initializer: cap the model's threads, then load the artifact before any chunk."""
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = str(threads)
     os.environ["SLIPWAY_MODEL_THREADS"] = str(threads)
-    scorer_for(plan)
+    scorer_for(spec)
+
+
+def warm() -> int:
+    """A task that only makes the pool start a worker (which loads the artifact); its pid."""
+    return os.getpid()
 
 
 def score_part(plan: ScoringPlan, index: int, table: pa.Table, folder: str) -> PartResult:
