@@ -15,10 +15,14 @@ flags every value outside the training range, as the domain guard does. Timings 
 include starting the worker processes, loading and verifying the artifact, hashing the input for
 its fingerprint and recording the run. Spark's start is excluded for both Spark contenders.
 
-MLflow is never a slipway dependency. To include its row, install it beside the project (it
-would downgrade pyarrow in the venv otherwise)::
+MLflow is never a slipway dependency. To include its row, install it beside the project (in
+the venv it would downgrade pyarrow)::
 
     .venv/bin/pip install --target bench-output/mlflow-lib mlflow==3.17.2
+
+The benchmark then removes from that folder every distribution the venv already has (numpy,
+pandas, pyarrow, scikit-learn, ...), so the driver and Spark's Python workers, which get the
+folder on ``PYTHONPATH``, run MLflow on the same libraries as slipway.
 
 Medians of ``--repeat`` runs (default 3); this machine has 2 cores shared with other work, so
 expect noise and compare ratios from the same run.
@@ -144,8 +148,31 @@ def timed(run: Callable[[Path], object], rows: int, repeat: int, name: str) -> l
     return rates
 
 
+def prune_mlflow_lib() -> None:
+    """Remove from MLFLOW_LIB the distributions the venv has, so both use the venv's versions."""
+    import csv
+    import importlib.metadata as metadata
+
+    for info in sorted(MLFLOW_LIB.glob("*.dist-info")):
+        name = info.name.split("-")[0]
+        try:
+            metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        if str(MLFLOW_LIB) in str(metadata.distribution(name).locate_file("")):
+            continue  # found in the folder itself, not in the venv
+        record = info / "RECORD"
+        rows = csv.reader(record.read_text().splitlines()) if record.is_file() else []
+        for row in rows:  # only the files it installed: namespace folders (google/) are shared
+            if row and not row[0].startswith(".."):
+                (MLFLOW_LIB / row[0]).unlink(missing_ok=True)
+        shutil.rmtree(info, ignore_errors=True)
+        print(f"  mlflow-lib: using the venv's {name} instead of its own copy")
+
+
 def spark_session() -> Any:
     if MLFLOW_LIB.is_dir():
+        prune_mlflow_lib()
         sys.path.append(str(MLFLOW_LIB))  # last: the venv's own pyarrow and pandas win
     paths = [str(ROOT / "src"), str(ROOT), os.environ.get("PYTHONPATH", ""), str(MLFLOW_LIB)]
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)

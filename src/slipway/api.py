@@ -27,12 +27,12 @@ from slipway.artifacts.datasets import DataSource
 from slipway.artifacts.loader import LoadedArtifact, load_artifact
 from slipway.artifacts.packing import unpack_artifact
 from slipway.artifacts.steps import BuildStep
-from slipway.artifacts.verify import read_manifest, verify_artifact
+from slipway.artifacts.verify import verify_artifact
 from slipway.batch.engine import DEFAULT_CHUNK_ROWS, BatchEngine, BatchJob, BatchResult
 from slipway.batch.output import IDENTITY_COLUMNS, RESULT_COLUMNS, RunIdentity
 from slipway.batch.progress import NoProgress, ProgressReporter, RichProgress
 from slipway.batch.sources import Source, arrow_types, check_columns, open_file_source
-from slipway.batch.worker import ArtifactSpec, ScorerFactory, default_scorer
+from slipway.batch.worker import ArtifactSpec, ScorerFactory, default_scorer, planning_artifact
 from slipway.core.audit import AuditEvent, ChainReport, parse_time, utc_now_iso
 from slipway.core.batch_run import BatchRunRecord, BatchRunStatus
 from slipway.core.errors import InvalidInputError, SlipwayError
@@ -365,18 +365,18 @@ class Slipway:
         runner: BatchEngine,
         scorer_factory: ScorerFactory,
     ) -> tuple[LoadedArtifact, int | None]:
-        """Load the artifact here, once the engine has started loading it in its workers."""
+        """The verified artifact, without its model: the engine's workers load that, starting now."""
+        version: int | None = None
         if isinstance(model, Path) or (isinstance(model, str) and Path(model).exists()):
-            path = Path(model)
-            if path.is_dir():
-                digest = read_manifest(path).digest  # the workers verify every file against it
-                runner.start(ArtifactSpec(str(path), digest, trust, scorer_factory))
-            loaded = load_artifact(path, trust=trust, unpack_dir=self.settings.cache_dir / "unpacked")
-            return loaded, None
-        record = self.registry.resolve(model)
-        path = self.registry.artifact_path(record)
-        runner.start(ArtifactSpec(str(path), record.digest, trust, scorer_factory))
-        return load_artifact(path, expected_digest=record.digest, trust=trust), record.version
+            path, digest = Path(model), None
+            if path.is_file():  # a packed artifact: unpacked once into the cache
+                path = load_artifact(path, trust=trust, unpack_dir=self.settings.cache_dir / "unpacked").path
+        else:
+            record = self.registry.resolve(model)
+            path, digest, version = self.registry.artifact_path(record), record.digest, record.version
+        artifact = planning_artifact(path, digest=digest, trust=trust)
+        runner.start(ArtifactSpec(str(path), artifact.digest, trust, scorer_factory))
+        return artifact, version
 
     def _record_failure(self, record: BatchRunRecord, error: BaseException) -> None:
         try:

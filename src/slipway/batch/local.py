@@ -28,7 +28,6 @@ from slipway.batch.worker import (
     ScoringPlan,
     peak_rss,
     score_part,
-    scorer_for,
     start_worker,
     warm,
 )
@@ -65,9 +64,9 @@ class LocalBatchEngine:
         workers = self._worker_count(None, 1)
         if workers == 0 or self._pool is not None:
             return
-        pool = _executor(workers, spec, self._threads(workers))
+        pool = _executor(workers, self._threads(workers))
         for _ in range(workers):
-            pool.submit(warm)  # the pool starts a process per waiting task: all load at once
+            pool.submit(warm, spec)  # the pool starts a process per waiting task: all load at once
         self._pool = (spec, pool)
 
     def close(self) -> None:
@@ -155,7 +154,7 @@ class LocalBatchEngine:
         if self._pool is not None and self._pool[0] == spec and workers > 0:
             return self._pool[1]
         self.close()
-        executor = _executor(workers, spec, self._threads(workers))
+        executor = _executor(workers, self._threads(workers))
         self._pool = (spec, executor)
         return executor
 
@@ -176,22 +175,41 @@ def _collect(
     job: BatchJob,
     progress: ProgressReporter,
 ) -> None:
-    for future in done:
-        first_row, last_row = pending.pop(future)
-        try:
+    """Commit finished parts; on a failure, raise the earliest failing part's error."""
+    failures: list[tuple[tuple[int, int], BaseException]] = []
+    while done:
+        for future in sorted(done, key=lambda f: pending[f][0]):
+            rows = pending.pop(future)
+            error = future.exception()
+            if error is not None:
+                failures.append((rows, error))
+                continue
             part = future.result()
-        except BrokenProcessPool as error:
-            raise SlipwayError(
-                f"a worker process died while scoring input rows {first_row:,} to {last_row:,} ({error}). "
-                "If it ran out of memory, lower chunk_rows (--chunk-rows); if Slipway.score is called "
-                "from a script, guard the call with `if __name__ == '__main__':` (worker processes "
-                "import the main module), or pass workers=0. Committed parts are kept for --resume"
-            ) from error
-        except SlipwayError as error:
-            # Same class, with where in the input it happened (rows inside the message are per part).
-            raise type(error)(f"input rows {first_row:,} to {last_row:,}: {error}") from error
-        staging.record(part)
-        progress.advance(part.rows)
+            staging.record(part)
+            progress.advance(part.rows)
+        # After a failure, let the parts in flight finish (those that succeed stay committed for
+        # --resume), so the error reported is that of the earliest bad part, whatever the timing.
+        done = wait(pending).done if failures and pending else set()
+    if failures:
+        (first_row, last_row), error = min(failures, key=lambda failure: failure[0])
+        translated = _part_error(error, first_row, last_row)
+        if translated is error:
+            raise error
+        raise translated from error
+
+
+def _part_error(error: BaseException, first_row: int, last_row: int) -> BaseException:
+    if isinstance(error, BrokenProcessPool):
+        return SlipwayError(
+            f"a worker process died while scoring input rows {first_row:,} to {last_row:,} ({error}). "
+            "If it ran out of memory, lower chunk_rows (--chunk-rows); if Slipway.score is called "
+            "from a script, guard the call with `if __name__ == '__main__':` (worker processes "
+            "import the main module), or pass workers=0. Committed parts are kept for --resume"
+        )
+    if isinstance(error, SlipwayError):
+        # Same class, with where in the input it happened (rows inside the message are per part).
+        return type(error)(f"input rows {first_row:,} to {last_row:,}: {error}")
+    return error
 
 
 def _conform(chunk: pa.Table, plan: ScoringPlan) -> pa.Table:
@@ -235,9 +253,6 @@ def _prepend(first: pa.Table, rest: Iterator[pa.Table]) -> Iterator[pa.Table]:
 class _InlineExecutor(Executor):
     """Runs each task at once in this process (``workers=0``): no pool, same code path."""
 
-    def __init__(self, spec: ArtifactSpec) -> None:
-        start_worker_inline(spec)
-
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         future: Future[Any] = Future()
         try:
@@ -247,18 +262,13 @@ class _InlineExecutor(Executor):
         return future
 
 
-def start_worker_inline(spec: ArtifactSpec) -> None:
-    """Load the artifact in this process without touching its thread settings."""
-    scorer_for(spec)
-
-
-def _executor(workers: int, spec: ArtifactSpec, threads: int) -> Executor:
+def _executor(workers: int, threads: int) -> Executor:
     if workers == 0:
-        return _InlineExecutor(spec)
+        return _InlineExecutor()
     # spawn, not fork: the driver holds pyarrow and OpenMP threads, which fork does not survive.
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=start_worker,
-        initargs=(spec, threads),
+        initargs=(threads,),
     )

@@ -14,12 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from slipway.artifacts.loader import LoadedArtifact, load_artifact
+from slipway.artifacts.verify import verify_artifact
 from slipway.batch.output import OutputLayout, table_columns
+from slipway.core.errors import UntrustedContentError
 from slipway.core.model import TrustOptions
 from slipway.scoring.scorer import Scorer
 
@@ -78,6 +81,35 @@ def scorer_for(plan: ArtifactSpec, *, folder: str | None = None) -> Scorer:
     return scorer
 
 
+class ModelInWorkers:
+    """The driver's stand-in for a model it does not load: workers load and run the real one.
+
+    The driver plans a run (input columns, output schema) from the verified manifest and
+    profile; deserialising the model there too would only delay the workers on a small machine.
+    Calling it is a programming error, never a user's: it says so.
+    """
+
+    def __init__(self, classes: tuple[object, ...] | None) -> None:
+        self.classes = classes
+
+    def predict(self, frame: object) -> np.ndarray:
+        raise RuntimeError("the batch driver does not run the model; its workers do")
+
+    def predict_proba(self, frame: object) -> np.ndarray | None:
+        raise RuntimeError("the batch driver does not run the model; its workers do")
+
+
+def planning_artifact(folder: Path, *, digest: str | None, trust: TrustOptions) -> LoadedArtifact:
+    """The verified artifact at ``folder`` without its model: enough to plan a batch run."""
+    manifest = verify_artifact(folder, expected_digest=digest)
+    if manifest.model.trusted_pickle and not trust.pickle:
+        raise UntrustedContentError(
+            f"artifact {manifest.name} ({manifest.digest[:12]}) holds a pickle model: loading it can run "
+            "arbitrary code. Pass trust_pickle=True (CLI: --trust-pickle) only if you trust its origin"
+        )
+    return LoadedArtifact(path=folder, manifest=manifest, runner=ModelInWorkers(manifest.model.classes))
+
+
 def load_count(digest: str) -> int:
     """How many times this process loaded the artifact ``digest`` (1 when the cache works)."""
     return _LOADS.get(digest, 0)
@@ -95,16 +127,16 @@ def score_table(plan: ScoringPlan, scorer: Scorer, table: pa.Table | pa.RecordBa
 # -- the local engine's pool workers --------------------------------------------------------
 
 
-def start_worker(spec: ArtifactSpec, threads: int) -> None:
-    """Pool initializer: cap the model's threads, then load the artifact before any chunk."""
+def start_worker(threads: int) -> None:
+    """Pool initializer: cap the model's threads (loading happens in tasks, whose errors carry)."""
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = str(threads)
     os.environ["SLIPWAY_MODEL_THREADS"] = str(threads)
+
+
+def warm(spec: ArtifactSpec) -> int:
+    """Load the artifact in a pool worker before its first part; the worker's pid."""
     scorer_for(spec)
-
-
-def warm() -> int:
-    """A task that only makes the pool start a worker (which loads the artifact); its pid."""
     return os.getpid()
 
 

@@ -38,7 +38,7 @@ def score_file(ctx: DemoContext) -> None:
         f"({record.rows_in / record.duration_s:,.0f} rows/s, {outcome.parts} parts, 2 workers); "
         f"flagged {record.rows_flagged}, rejected {record.rows_rejected}"
     )
-    ctx.console.print(f"output {output} (digest {(record.output_digest or "")[:12]}), run {record.run_id}")
+    ctx.console.print(f"output {output} (digest {(record.output_digest or '')[:12]}), run {record.run_id}")
     head = pq.read_table(output, columns=["apartment_id", "zip_code", "prediction", "flags", "model_version"])
     ctx.table(
         ["apartment_id", "zip_code", "predicted price", "flags", "version"],
