@@ -130,22 +130,25 @@ def pandas_floor(model: Any, source: Path, output: Path) -> None:
             )
 
 
-def timed(run: Callable[[Path], object], rows: int, repeat: int, name: str) -> list[float]:
-    rates = []
-    for attempt in range(repeat):
-        output = OUTPUT / f"out-{name}-{attempt}"
-        shutil.rmtree(output, ignore_errors=True)
-        if output.is_file():
-            output.unlink()
+def timed_round(contenders: dict[str, Callable[[Path], object]], rows: int, attempt: int) -> dict[str, float]:
+    """One run of every contender, one after the other; rows/s of each."""
+    rates = {}
+    for name, run in contenders.items():
+        output = OUTPUT / f"out-{attempt}"
+        _remove(output)
         started = time.perf_counter()
         run(output)
-        rates.append(rows / (time.perf_counter() - started))
-        if output.is_dir():
-            shutil.rmtree(output)
-        else:
-            output.unlink(missing_ok=True)
-    print(f"  {name:<30} runs: {', '.join(f'{r:,.0f}' for r in rates)} rows/s", flush=True)
+        rates[name] = rows / (time.perf_counter() - started)
+        _remove(output)
+        print(f"  round {attempt + 1}: {name:<30} {rates[name]:>10,.0f} rows/s", flush=True)
     return rates
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def prune_mlflow_lib() -> None:
@@ -222,36 +225,36 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--no-spark", action="store_true")
     options = parser.parse_args(argv)
     rows = options.rows
-    print(f"batch scoring: {rows:,} rows of the credit example, medians of {options.repeat} runs", flush=True)
+    print(
+        f"batch scoring: {rows:,} rows of the credit example, medians of {options.repeat} rounds", flush=True
+    )
     source, model, artifact = prepare(rows)
     sw = Slipway(Settings.from_env({}, home=OUTPUT / "home", actor="bench"))
-    results: dict[str, list[float]] = {}
-    results["pandas + scikit-learn"] = timed(
-        lambda out: pandas_floor(model, source, out), rows, options.repeat, "pandas"
-    )
 
     def local(factory: Any = None) -> Callable[[Path], object]:
         extra = {"scorer_factory": factory} if factory else {}
         return lambda out: sw.score(artifact, source, out, chunk_rows=CHUNK_ROWS, workers=2, **extra)
 
-    results["slipway local"] = timed(local(), rows, options.repeat, "slipway-local")
-    results["slipway local + range check"] = timed(
-        local(range_checked_scorer), rows, options.repeat, "slipway-guards"
-    )
+    contenders: dict[str, Callable[[Path], object]] = {
+        "pandas + scikit-learn": lambda out: pandas_floor(model, source, out),
+        "slipway local": local(),
+        "slipway local + range check": local(range_checked_scorer),
+    }
+    spark = None
     if not options.no_spark:
         spark = spark_session()
-        results["slipway spark local[2]"] = timed(
-            lambda out: sw.score(artifact, source, out, engine="spark", chunk_rows=CHUNK_ROWS),
-            rows,
-            options.repeat,
-            "slipway-spark",
+        contenders["slipway spark local[2]"] = lambda out: sw.score(
+            artifact, source, out, engine="spark", chunk_rows=CHUNK_ROWS
         )
         udf = mlflow_udf(spark, model, source)
         if udf is not None:
-            results["mlflow spark_udf local[2]"] = timed(udf, rows, options.repeat, "mlflow")
+            contenders["mlflow spark_udf local[2]"] = udf
+    # Rounds of every contender in turn, so a change in the machine's load hits them all alike.
+    rounds = [timed_round(contenders, rows, attempt) for attempt in range(options.repeat)]
+    if spark is not None:
         spark.stop()
     sw.close()
-    report(results)
+    report({name: [r[name] for r in rounds] for name in contenders})
 
 
 def report(results: dict[str, list[float]]) -> None:

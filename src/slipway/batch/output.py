@@ -131,14 +131,15 @@ class OutputLayout:
         """The output rows for ``scored``; ``kept`` holds the passed-through input columns."""
         n = len(scored)
         rejected = np.asarray(scored.rejected, dtype=bool)
+        flagged = scored.flagged
         columns: list[pa.Array | pa.ChunkedArray] = [kept.column(name) for name in self.kept.names]
         columns.append(_predictions(scored.predictions, rejected, label_type(self.task, self.classes)))
         if self.has_probabilities:
             columns.append(self._probabilities(scored.probabilities, rejected, n))
         columns += [
             pa.array(rejected, type=pa.bool_()),
-            pa.array(scored.flagged, type=pa.bool_()),
-            pa.array([_flags_json(row) for row in scored.flags], type=pa.string()),
+            pa.array(flagged, type=pa.bool_()),
+            _flags_column(scored.flags, flagged),
             _extras(scored.extras, n),
             *self._identity(n),
         ]
@@ -172,10 +173,12 @@ def _predictions(values: np.ndarray, rejected: np.ndarray, kind: pa.DataType) ->
     return pa.array(values, type=kind, mask=rejected, from_pandas=True)
 
 
-def _flags_json(flags: Sequence[Any]) -> str:
-    if not flags:
-        return NO_FLAGS
-    return json.dumps([flag.to_dict() for flag in flags], separators=(",", ":"), default=to_plain)
+def _flags_column(flags: Sequence[Sequence[Any]], flagged: np.ndarray) -> pa.Array:
+    """The JSON of each row's flags; rows without flags (most) share one "[]" string."""
+    texts = [NO_FLAGS] * len(flags)
+    for row in np.flatnonzero(flagged).tolist():
+        texts[row] = json.dumps([f.to_dict() for f in flags[row]], separators=(",", ":"), default=to_plain)
+    return pa.array(texts, type=pa.string())
 
 
 def _extras(extras: dict[str, list[Any]], n: int) -> pa.Array:
