@@ -1,5 +1,5 @@
-"""Benchmarks: slipway against its baselines, measured in the same process run.
+"""Benchmarks: slipway and its baseline measured in the same process run, printed with their ratio.
 
 Run them all with ``make bench`` (``python -m benchmarks``), or some by name:
-``python -m benchmarks batch --rows 200000``. Each prints its table with medians and ratios.
+``python -m benchmarks runtime``.
 """

@@ -218,12 +218,12 @@ def mlflow_udf(spark: Any, model: Any, source: Path) -> Callable[[Path], object]
     return run
 
 
-def main(argv: list[str]) -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks batch")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-spark", action="store_true")
-    options = parser.parse_args(argv)
+    options = parser.parse_args([] if argv is None else argv)
     rows = options.rows
     print(
         f"batch scoring: {rows:,} rows of the credit example, medians of {options.repeat} rounds", flush=True
@@ -276,3 +276,7 @@ def report(results: dict[str, list[float]]) -> None:
 
 def _verdict(met: bool) -> str:
     return "met" if met else "NOT met"
+
+
+if __name__ == "__main__":  # python -m benchmarks.batch --rows 200000 --repeat 5
+    main(sys.argv[1:])

@@ -41,7 +41,14 @@ from slipway.core.model import TrustOptions
 from slipway.core.records import ModelRecord, VersionRecord, VersionStatus
 from slipway.core.refs import ModelRef, parse_ref
 from slipway.core.settings import Settings, redact_url
+from slipway.enrichment.artifact import Lookups, LookupsStep, deployment_lookups, lookup_stages
+from slipway.enrichment.join import JoinLookupStage
+from slipway.enrichment.online import LookupStage
 from slipway.registry.service import Registry
+from slipway.runtimes.compile import OnnxCompileStep
+from slipway.runtimes.parity import Tolerance
+from slipway.runtimes.selection import check_choice, select_runtime
+from slipway.scoring.scorer import Scorer, Stage
 
 
 class Slipway:
@@ -49,6 +56,7 @@ class Slipway:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
+        self._lookup_stages: list[LookupStage | JoinLookupStage] = []
 
     @classmethod
     def from_env(cls, **overrides: str | Path | None) -> Slipway:
@@ -63,6 +71,8 @@ class Slipway:
         return Registry(metadata, store, actor=self.settings.actor)
 
     def close(self) -> None:
+        while self._lookup_stages:
+            self._lookup_stages.pop().close()
         if "registry" in self.__dict__:
             self.registry.metadata.close()
 
@@ -96,6 +106,9 @@ class Slipway:
         embed_data: bool = False,
         trust_pickle: bool = False,
         steps: Sequence[BuildStep] = (),
+        lookups: Lookups | None = None,
+        compile: bool = True,
+        parity: Tolerance | None = None,
     ) -> BuiltArtifact:
         """Package ``model`` into an immutable artifact folder and return it.
 
@@ -103,6 +116,12 @@ class Slipway:
         ``features`` defaults to its columns minus ``target`` and ``exclude`` (e.g. a sensitive
         attribute kept for fairness analysis). ``output`` defaults to
         ``$SLIPWAY_HOME/builds/NAME-DIGEST12``. Pickle is refused unless ``trust_pickle=True``.
+
+        ``lookups`` (specs, mappings, or a YAML/JSON file) declares the enrichment lookups the
+        model needs; requests then send their keys instead of the looked-up features. With
+        ``compile`` (the default) the model is also compiled to ONNX where a converter exists
+        and kept only if it matches the native model within ``parity`` (see
+        ``slipway.runtimes.parity``); the build never fails because compilation failed.
         """
         spec = BuildSpec(
             name=name,
@@ -122,9 +141,14 @@ class Slipway:
             embed_data=embed_data,
             trust_pickle=trust_pickle,
         )
+        all_steps: list[BuildStep] = list(steps)
+        if lookups is not None:
+            all_steps.append(LookupsStep(lookups))
+        if compile:
+            all_steps.append(OnnxCompileStep(tolerance=parity))
         if output is not None:
-            return build_artifact(model, spec, output=Path(output), steps=steps)
-        return build_artifact(model, spec, output_dir=self.settings.home / "builds", steps=steps)
+            return build_artifact(model, spec, output=Path(output), steps=all_steps)
+        return build_artifact(model, spec, output_dir=self.settings.home / "builds", steps=all_steps)
 
     # -- register --------------------------------------------------------------------------
 
@@ -192,6 +216,54 @@ class Slipway:
             return load_artifact(Path(source), trust=trust, unpack_dir=self.settings.cache_dir / "unpacked")
         record = self.registry.resolve(source)
         return load_artifact(self.registry.artifact_path(record), expected_digest=record.digest, trust=trust)
+
+    def scorer(
+        self,
+        source: str | Path | ModelRef | LoadedArtifact,
+        *,
+        runtime: str = "auto",
+        lookups: Lookups | None = None,
+        stages: Sequence[Stage] = (),
+        environ: Mapping[str, str] | None = None,
+        trust_pickle: bool = False,
+        trusted_types: Sequence[str] = (),
+    ) -> Scorer:
+        """A Scorer for a registered version or artifact: its runtime, lookups, then ``stages``.
+
+        ``runtime``: ``auto`` (the verified compiled runtime if any, else native), ``native`` or
+        ``compiled``. ``lookups`` overrides the artifact's lookups for this deployment (a
+        YAML/JSON file or entries; see ``slipway.enrichment.artifact``); lookup URLs are read
+        from ``environ`` (default: the process environment). The lookup connections are closed
+        by ``close()``.
+        """
+        check_choice(runtime)
+        artifact = (
+            source
+            if isinstance(source, LoadedArtifact)
+            else self.load(source, trust_pickle=trust_pickle, trusted_types=trusted_types)
+        )
+        chosen = select_runtime(artifact, runtime)
+        opened = self.lookup_stages(artifact, lookups=lookups, environ=environ)
+        return Scorer(artifact, runtime=chosen, stages=[*opened, *stages])
+
+    def lookup_stages(
+        self,
+        artifact: LoadedArtifact,
+        *,
+        lookups: Lookups | None = None,
+        environ: Mapping[str, str] | None = None,
+        join: bool = False,
+    ) -> list[LookupStage | JoinLookupStage]:
+        """Lookup stages for ``artifact`` (its lookups, with a deployment's overrides): online
+        stages by default, join stages for batch engines with ``join=True``."""
+        from slipway.adapters.lookup_sources import open_lookup_source
+
+        specs = deployment_lookups(artifact, lookups)
+        stages = lookup_stages(
+            artifact, specs, open_source=lambda spec: open_lookup_source(spec, environ=environ), join=join
+        )
+        self._lookup_stages.extend(stages)
+        return stages
 
     def verify(self, source: str | Path | ModelRef) -> Manifest:
         """Check every byte of a registered version's stored artifact (or of an artifact folder)."""

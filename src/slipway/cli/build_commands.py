@@ -12,7 +12,7 @@ import yaml
 from slipway.artifacts.model_files import read_model_file
 from slipway.artifacts.packing import pack_artifact
 from slipway.cli.context import slipway
-from slipway.cli.output import console
+from slipway.cli.output import console, describe_runtime
 from slipway.core.errors import InvalidInputError, NotFoundError
 from slipway.core.model import TrustOptions
 
@@ -61,6 +61,12 @@ def _read_mapping(path: Path | None, what: str) -> dict[str, Any] | None:
 @click.option(
     "--tests", type=click.Path(path_type=Path), help="Folder with the validation plan and its data."
 )
+@click.option(
+    "--lookups", type=click.Path(path_type=Path), help="Enrichment lookups the model needs (.yaml or .json)."
+)
+@click.option(
+    "--no-compile", is_flag=True, help="Do not compile the model to ONNX (the native model always serves)."
+)
 @click.option("--embed-data", is_flag=True, help="Copy the training/validation data into the artifact.")
 @click.option("--trust-pickle", is_flag=True, help="Accept a pickle/joblib model file (runs code on load!).")
 @click.option("--trust-type", "trust_types", multiple=True, help="Extra type a .skops file may hold.")
@@ -85,6 +91,8 @@ def build(
     requirements: tuple[str, ...],
     model_card: Path | None,
     tests: Path | None,
+    lookups: Path | None,
+    no_compile: bool,
     embed_data: bool,
     trust_pickle: bool,
     trust_types: tuple[str, ...],
@@ -116,8 +124,13 @@ def build(
         tests=tests,
         embed_data=embed_data,
         trust_pickle=trust_pickle,
+        lookups=lookups,
+        compile=not no_compile,
     )
     console.print(f"built {built.manifest.name} ({built.manifest.model.flavor}) -> {built.path}")
+    runtime = built.manifest.sections.get("runtime")
+    if runtime is not None:
+        console.print(f"runtime {describe_runtime(runtime)}")
     console.print(f"digest {built.digest}")
     if pack is not None:
         pack_artifact(built.path, pack)

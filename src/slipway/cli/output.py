@@ -25,3 +25,17 @@ def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
     for row in rows:
         table.add_row(*("" if cell is None else str(cell) for cell in row))
     console.print(table)
+
+
+def describe_runtime(section: dict[str, Any]) -> str:
+    """One line for a manifest's ``runtime`` section: the verified compiled model, or why there is none."""
+    parity = section.get("parity") or {}
+    if section.get("verified"):
+        compiled = section.get("compiled") or {}
+        return (
+            f"{compiled.get('format')} verified ({compiled.get('converter')}): "
+            f"parity on {parity.get('rows')} {parity.get('data')} rows, "
+            f"max abs diff {parity.get('max_abs_diff', 0):.3g}, "
+            f"{parity.get('max_tolerance_used', 0):.0%} of the tolerance used"
+        )
+    return f"native only: {section.get('reason')}"

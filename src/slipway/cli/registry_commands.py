@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from slipway.cli.context import slipway
-from slipway.cli.output import console, print_json, print_table
+from slipway.cli.output import console, describe_runtime, print_json, print_table
 from slipway.core.errors import InvalidInputError
 
 
@@ -71,6 +71,14 @@ def show(ref: str, as_json: bool) -> None:
     if section.classes is not None:
         console.print(f"classes   {', '.join(map(str, section.classes))}")
     console.print(f"trust     pickle={'yes' if section.trusted_pickle else 'no'}")
+    if "runtime" in manifest.sections:
+        console.print(f"runtime   {describe_runtime(manifest.sections['runtime'])}")
+    if "lookups" in manifest.sections:
+        lookups = manifest.sections["lookups"]
+        console.print(
+            f"lookups   {', '.join(lookups['names'])}: request sends {', '.join(lookups['requires'])}; "
+            f"looked up: {', '.join(lookups['provides'])}"
+        )
     if record.tags:
         console.print("tags      " + ", ".join(f"{k}={v}" for k, v in sorted(record.tags.items())))
     print_table(

@@ -63,6 +63,7 @@ def build_and_register(ctx: DemoContext) -> None:
             target=apartments.TARGET,
             features=apartments.FEATURES,
             model_card=apartments.MODEL_CARD,
+            lookups=[apartments.lookup()],
         )
         record = sw.register(built)
         ctx.state[f"apartments_v{version}"] = record

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from slipway.api import Slipway
 from slipway.core.settings import Settings
-from slipway.demo import batch_stage, registry_stage
+from slipway.demo import batch_stage, registry_stage, runtime_stage
 from slipway.demo.context import DemoContext
 
 Stage = Callable[[DemoContext], None]
@@ -20,6 +20,9 @@ STAGES: tuple[Stage, ...] = (
     registry_stage.build_and_register,
     registry_stage.move_aliases,
     registry_stage.show_audit,
+    runtime_stage.lookups_online,
+    runtime_stage.compiled_runtime,
+    runtime_stage.lookups_batch,
     batch_stage.score_file,
 )
 

@@ -8,6 +8,8 @@ and serving looks it up by ``zip_code`` the same way.
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,6 +21,9 @@ TARGET = "price"
 LOOKUP_KEY = "zip_code"
 LOOKUP_VALUE = "zip_avg_price_m2"
 FEATURES = ("surface", "rooms", "floor", "construction_year", LOOKUP_VALUE)
+ZIP_TABLE = "zip_prices"
+#: The environment variable the artifact's lookup reads the zip table's database URL from.
+ZIP_DB_URL_ENV = "APARTMENTS_ZIP_DB_URL"
 ZIP_CODES = tuple(f"750{number:02d}" for number in range(1, 21))
 MODEL_CARD = {
     "purpose": "Estimate the market price of an apartment from its characteristics and location.",
@@ -36,6 +41,46 @@ def zip_prices(*, seed: int = 7) -> pd.DataFrame:
     return pd.DataFrame(
         {LOOKUP_KEY: list(ZIP_CODES), LOOKUP_VALUE: np.round(rng.uniform(7_500, 15_000, len(ZIP_CODES)), 0)}
     )
+
+
+def write_zip_table(path: str | Path, prices: pd.DataFrame | None = None) -> str:
+    """Write the zip table into the SQLite file ``path`` (replacing it); return its database URL."""
+    path = Path(path).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    prices = zip_prices() if prices is None else prices
+    with sqlite3.connect(path) as connection:
+        connection.execute(f"DROP TABLE IF EXISTS {ZIP_TABLE}")
+        connection.execute(
+            f"CREATE TABLE {ZIP_TABLE} ({LOOKUP_KEY} TEXT PRIMARY KEY, {LOOKUP_VALUE} REAL NOT NULL)"
+        )
+        connection.executemany(
+            f"INSERT INTO {ZIP_TABLE} VALUES (?, ?)",  # noqa: S608 - a constant table name
+            zip(prices[LOOKUP_KEY].astype(str), prices[LOOKUP_VALUE].astype(float), strict=True),
+        )
+    connection.close()
+    return f"sqlite:///{path}"
+
+
+def lookup(*, url_env: str = ZIP_DB_URL_ENV, timeout_ms: int = 250) -> dict[str, Any]:
+    """The lookup the artifact declares: ``zip_code`` -> ``zip_avg_price_m2`` from ``zip_prices``.
+
+    An unknown zip code is rejected (the model card: not valid for zip codes without a market
+    price); when the database cannot answer in time, the row is scored with the median zip price
+    and flagged, rather than not answered at all.
+    """
+    return {
+        "name": ZIP_TABLE,
+        "keys": {LOOKUP_KEY: "string"},
+        "values": {LOOKUP_VALUE: "number"},
+        "source": {"kind": "sql", "url_env": url_env, "table": ZIP_TABLE},
+        "timeout_ms": timeout_ms,
+        "cache": {"size": 1_000, "ttl_s": 300},
+        "on_miss": "reject",
+        "on_error": {
+            "action": "default",
+            "values": {LOOKUP_VALUE: float(zip_prices()[LOOKUP_VALUE].median())},
+        },
+    }
 
 
 def generate(rows: int = 5_000, *, seed: int = 42, prices: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -1,7 +1,7 @@
 """Model runtimes: what actually computes predictions from typed columns.
 
 ``NativeRuntime`` runs the artifact's own model (a DataFrame is built only here, because the
-native flavors need one). A compiled runtime (e.g. ONNX, see ``slipway.serving``) implements
+native flavors need one). A compiled runtime (ONNX, see ``slipway.runtimes``) implements
 the same protocol and is used only after its parity with the native model was verified.
 """
 

@@ -50,7 +50,10 @@ class PythonFlavor:
         )
 
     def load(self, root: Path, section: ModelSection, trust: TrustOptions) -> ModelRunner:
-        # Each artifact's code gets its own import namespace, named after its manifest's hash.
-        namespace = hashlib.sha256((root / MANIFEST_NAME).read_bytes()).hexdigest()[:16]
+        # Each artifact's code gets its own import namespace, named after its manifest's hash;
+        # build steps load the model before the manifest exists, so the staging folder names it.
+        manifest = root / MANIFEST_NAME
+        seed = manifest.read_bytes() if manifest.is_file() else str(root.resolve()).encode()
+        namespace = hashlib.sha256(seed).hexdigest()[:16]
         cls = import_entry(root / "code", str(section.options["entry"]), namespace=namespace)
         return EstimatorRunner(cls.load(root / section.path), classes=section.classes)
