@@ -32,7 +32,7 @@ from slipway.batch.engine import DEFAULT_CHUNK_ROWS, BatchEngine, BatchJob, Batc
 from slipway.batch.output import IDENTITY_COLUMNS, RESULT_COLUMNS, RunIdentity
 from slipway.batch.progress import NoProgress, ProgressReporter, RichProgress
 from slipway.batch.sources import Source, arrow_types, check_columns, open_file_source
-from slipway.batch.worker import ArtifactSpec, ScorerFactory, default_scorer, planning_artifact
+from slipway.batch.worker import ArtifactSpec, ScorerFactory, planning_artifact
 from slipway.core.audit import AuditEvent, ChainReport, parse_time, utc_now_iso
 from slipway.core.batch_run import BatchRunRecord, BatchRunStatus
 from slipway.core.errors import InvalidInputError, SlipwayError
@@ -292,7 +292,7 @@ class Slipway:
         progress: bool | ProgressReporter = False,
         trust_pickle: bool = False,
         trusted_types: Sequence[str] = (),
-        scorer_factory: ScorerFactory = default_scorer,
+        scorer_factory: ScorerFactory | None = None,
     ) -> BatchResult:
         """Score every row of ``input`` with ``model`` and write Parquet parts to the folder ``output``.
 
@@ -302,9 +302,14 @@ class Slipway:
         (``workers`` processes, ``chunk_rows`` rows per part, ``resume`` a killed run) or
         ``"spark"`` (``master`` [local[*]], ``partitions``). The run is recorded in the registry
         and audited (``batch.completed`` / ``batch.failed``); a failed run leaves nothing under
-        ``output``.
+        ``output``. ``scorer_factory`` builds each worker's scorer [the artifact's verified
+        runtime and its lookups as joins, as online: ``slipway.adapters.batch_scorer``].
         """
         trust = TrustOptions(pickle=trust_pickle, skops_types=tuple(trusted_types))
+        if scorer_factory is None:
+            from slipway.adapters.batch_scorer import artifact_scorer
+
+            scorer_factory = artifact_scorer
         runner = _batch_engine(engine, workers=workers, partitions=partitions, master=master)
         try:
             return self._score(
@@ -361,6 +366,7 @@ class Slipway:
                     "export them to Parquet first, or rerun without --resume"
                 )
             scorer = scorer_factory(artifact)
+            _close_stages(scorer)  # the driver only plans: its lookup connections are not needed
             check_columns(source, scorer.input_columns)
             fingerprint = source.fingerprint()
             job = BatchJob(
@@ -500,6 +506,13 @@ def _open_source(input: str | Path | Source, *, query: str | None) -> Source:
             "query='SELECT ...' (CLI: --query)"
         )
     return open_file_source(text)
+
+
+def _close_stages(scorer: Scorer) -> None:
+    for stage in scorer.stages:
+        close = getattr(stage, "close", None)
+        if callable(close):
+            close()
 
 
 def _kept_columns(keep: Sequence[str] | None, source: Source, features: Sequence[str]) -> tuple[str, ...]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pyarrow.parquet as pq
 
@@ -17,9 +19,10 @@ def score_file(ctx: DemoContext) -> None:
     ctx.heading("Batch scoring: a file of apartments, in parts, on worker processes")
     flats = apartments.generate(ROWS, seed=2026).drop(columns=[apartments.TARGET])
     flats.insert(0, "apartment_id", np.arange(ROWS, dtype=np.int64))
-    # The zip code's market price is joined in here; the artifact's declared lookup will do it
-    # once enrichment lookups run in batch as a join.
-    flats = apartments.enrich(flats)
+    if "zip_db_url" in ctx.state:  # the champion declares the zip lookup: batch runs it as a join
+        os.environ[apartments.ZIP_DB_URL_ENV] = ctx.state["zip_db_url"]
+    else:
+        flats = apartments.enrich(flats)
     source = ctx.data_dir / "apartments_to_score.parquet"
     flats.to_parquet(source, index=False, row_group_size=20_000)
     output = ctx.home / "scored" / "apartments"
@@ -39,7 +42,8 @@ def score_file(ctx: DemoContext) -> None:
         f"flagged {record.rows_flagged}, rejected {record.rows_rejected}"
     )
     ctx.console.print(f"output {output} (digest {(record.output_digest or '')[:12]}), run {record.run_id}")
-    head = pq.read_table(output, columns=["apartment_id", "zip_code", "prediction", "flags", "model_version"])
+    columns = ["apartment_id", "zip_code", "prediction", "flags", "model_version"]
+    head = pq.read_table(output, columns=columns)
     ctx.table(
         ["apartment_id", "zip_code", "predicted price", "flags", "version"],
         [
