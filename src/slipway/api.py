@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
@@ -27,13 +29,19 @@ from slipway.artifacts.loader import LoadedArtifact, load_artifact
 from slipway.artifacts.packing import unpack_artifact
 from slipway.artifacts.steps import BuildStep
 from slipway.artifacts.verify import verify_artifact
-from slipway.core.audit import AuditEvent, ChainReport, parse_time
-from slipway.core.errors import ConflictError, InvalidInputError, NotFoundError
+from slipway.batch.engine import DEFAULT_CHUNK_ROWS, BatchEngine, BatchJob, BatchResult
+from slipway.batch.output import IDENTITY_COLUMNS, RESULT_COLUMNS, RunIdentity
+from slipway.batch.progress import NoProgress, ProgressReporter, RichProgress
+from slipway.batch.sources import Source, arrow_types, check_columns, open_file_source
+from slipway.batch.worker import ArtifactSpec, ScorerFactory, planning_artifact
+from slipway.core.audit import AuditEvent, ChainReport, parse_time, utc_now_iso
+from slipway.core.batch_run import BatchRunRecord, BatchRunStatus
+from slipway.core.errors import ConflictError, InvalidInputError, NotFoundError, SlipwayError
 from slipway.core.manifest import Manifest
 from slipway.core.model import TrustOptions
 from slipway.core.records import ModelRecord, ValidationRunRecord, VersionRecord, VersionStatus
 from slipway.core.refs import ModelRef, parse_ref
-from slipway.core.settings import Settings
+from slipway.core.settings import Settings, redact_url
 from slipway.enrichment.artifact import Lookups, LookupsStep, deployment_lookups, lookup_stages
 from slipway.enrichment.join import JoinLookupStage
 from slipway.enrichment.online import LookupStage
@@ -442,6 +450,196 @@ class Slipway:
         label = f"{record.name}-{record.version}" if record else f"{artifact.name}-{artifact.digest[:12]}"
         return self.settings.home / "reports" / f"{label}-{stamp}"
 
+    # -- batch scoring ---------------------------------------------------------------------
+
+    def score(
+        self,
+        model: str | Path | ModelRef,
+        input: str | Path | Source,
+        output: str | Path,
+        *,
+        engine: str | BatchEngine = "local",
+        query: str | None = None,
+        keep: Sequence[str] | None = None,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        workers: int | None = None,
+        partitions: int | None = None,
+        master: str | None = None,
+        resume: bool = False,
+        overwrite: bool = False,
+        progress: bool | ProgressReporter = False,
+        trust_pickle: bool = False,
+        trusted_types: Sequence[str] = (),
+        scorer_factory: ScorerFactory | None = None,
+    ) -> BatchResult:
+        """Score every row of ``input`` with ``model`` and write Parquet parts to the folder ``output``.
+
+        ``model``: ``name:version``, ``name@alias`` or an artifact path. ``input``: a Parquet file
+        or folder, a CSV file, or a database URL with ``query``. ``keep``: input columns copied to
+        the output [every input column that is not a model feature]. ``engine``: ``"local"``
+        (``workers`` processes, ``chunk_rows`` rows per part, ``resume`` a killed run) or
+        ``"spark"`` (``master`` [local[*]], ``partitions``). The run is recorded in the registry
+        and audited (``batch.completed`` / ``batch.failed``); a failed run leaves nothing under
+        ``output``. ``scorer_factory`` builds each worker's scorer [the artifact's verified
+        runtime and its lookups as joins, as online: ``slipway.adapters.batch_scorer``].
+        """
+        trust = TrustOptions(pickle=trust_pickle, skops_types=tuple(trusted_types))
+        if scorer_factory is None:
+            from slipway.adapters.batch_scorer import artifact_scorer
+
+            scorer_factory = artifact_scorer
+        runner = _batch_engine(engine, workers=workers, partitions=partitions, master=master)
+        try:
+            return self._score(
+                runner,
+                model,
+                input,
+                output,
+                trust=trust,
+                query=query,
+                keep=keep,
+                chunk_rows=chunk_rows,
+                options={
+                    "chunk_rows": chunk_rows,
+                    "workers": workers,
+                    "partitions": partitions,
+                    "resume": resume,
+                },
+                resume=resume,
+                overwrite=overwrite,
+                progress=progress,
+                scorer_factory=scorer_factory,
+            )
+        finally:
+            runner.close()
+
+    def _score(
+        self,
+        runner: BatchEngine,
+        model: str | Path | ModelRef,
+        input: str | Path | Source,
+        output: str | Path,
+        *,
+        trust: TrustOptions,
+        query: str | None,
+        keep: Sequence[str] | None,
+        chunk_rows: int,
+        options: dict[str, Any],
+        resume: bool,
+        overwrite: bool,
+        progress: bool | ProgressReporter,
+        scorer_factory: ScorerFactory,
+    ) -> BatchResult:
+        artifact, version = self._load_for_batch(model, trust, runner=runner, scorer_factory=scorer_factory)
+        run_id = uuid.uuid4().hex
+        started, clock = utc_now_iso(), time.perf_counter()
+        source = _open_source(input, query=query)
+        location = source.location if isinstance(source, Source) else str(input)
+        fingerprint = ""
+        reporter = _progress(progress)
+        try:
+            if resume and not source.replayable:
+                raise InvalidInputError(
+                    f"cannot resume a run over {location!r}: a query's rows can change between runs; "
+                    "export them to Parquet first, or rerun without --resume"
+                )
+            scorer = scorer_factory(artifact)
+            _close_stages(scorer)  # the driver only plans: its lookup connections are not needed
+            check_columns(source, scorer.input_columns)
+            fingerprint = source.fingerprint()
+            job = BatchJob(
+                artifact=artifact,
+                identity=RunIdentity(artifact.name, version, artifact.digest, run_id),
+                source=source,
+                output=str(output),
+                input_fingerprint=fingerprint,
+                input_columns=scorer.input_columns,
+                keep=_kept_columns(keep, source, artifact.features),
+                types=arrow_types(artifact.profile),
+                chunk_rows=chunk_rows,
+                resume=resume,
+                overwrite=overwrite,
+                trust=trust,
+                scorer_factory=scorer_factory,
+            )
+            outcome = runner.run(job, progress=reporter)
+        except BaseException as error:
+            reporter.stop()
+            failed = BatchRunRecord(
+                run_id=run_id,
+                model=artifact.name,
+                version=version,
+                digest=artifact.digest,
+                engine=runner.name,
+                status=BatchRunStatus.FAILED,
+                input=location,
+                input_fingerprint=fingerprint,
+                output=str(output),
+                started_at=started,
+                finished_at=utc_now_iso(),
+                duration_s=round(time.perf_counter() - clock, 3),
+                error=f"{type(error).__name__}: {error}"[:2000],
+                options=options,
+            )
+            self._record_failure(failed, error)
+            raise
+        record = BatchRunRecord(
+            run_id=outcome.run_id,
+            model=artifact.name,
+            version=version,
+            digest=artifact.digest,
+            engine=runner.name,
+            status=BatchRunStatus.COMPLETED,
+            input=location,
+            input_fingerprint=fingerprint,
+            output=outcome.output,
+            started_at=started,
+            finished_at=utc_now_iso(),
+            duration_s=round(time.perf_counter() - clock, 3),
+            rows_in=outcome.rows_in,
+            rows_out=outcome.rows_out,
+            rows_flagged=outcome.rows_flagged,
+            rows_rejected=outcome.rows_rejected,
+            output_digest=outcome.output_digest,
+            options={**options, "parts": outcome.parts, "parts_resumed": outcome.parts_resumed},
+        )
+        self.registry.record_batch_run(record)
+        return BatchResult(record=record, outcome=outcome)
+
+    def batch_runs(self, model: str | None = None, *, limit: int | None = None) -> list[BatchRunRecord]:
+        """Recorded batch runs, newest first."""
+        return self.registry.batch_runs(model=model, limit=limit)
+
+    def batch_run(self, run_id: str) -> BatchRunRecord:
+        return self.registry.batch_run(run_id)
+
+    def _load_for_batch(
+        self,
+        model: str | Path | ModelRef,
+        trust: TrustOptions,
+        *,
+        runner: BatchEngine,
+        scorer_factory: ScorerFactory,
+    ) -> tuple[LoadedArtifact, int | None]:
+        """The verified artifact, without its model: the engine's workers load that, starting now."""
+        version: int | None = None
+        if isinstance(model, Path) or (isinstance(model, str) and Path(model).exists()):
+            path, digest = Path(model), None
+            if path.is_file():  # a packed artifact: unpacked once into the cache
+                path = load_artifact(path, trust=trust, unpack_dir=self.settings.cache_dir / "unpacked").path
+        else:
+            record = self.registry.resolve(model)
+            path, digest, version = self.registry.artifact_path(record), record.digest, record.version
+        artifact = planning_artifact(path, digest=digest, trust=trust)
+        runner.start(ArtifactSpec(str(path), artifact.digest, trust, scorer_factory))
+        return artifact, version
+
+    def _record_failure(self, record: BatchRunRecord, error: BaseException) -> None:
+        try:
+            self.registry.record_batch_run(record)
+        except SlipwayError as failure:
+            error.add_note(f"the failed run could not be recorded in the registry either: {failure}")
+
     # -- audit -----------------------------------------------------------------------------
 
     def audit_log(self, model: str | None = None) -> list[AuditEvent]:
@@ -481,6 +679,69 @@ def _parse_moment(text: str) -> datetime:
         raise InvalidInputError(
             f"invalid time {text!r}: use ISO 8601, e.g. 2026-11-27T18:00:00Z or 2026-11-27"
         ) from None
+
+
+def _open_source(input: str | Path | Source, *, query: str | None) -> Source:
+    if not isinstance(input, str | Path):
+        return input
+    text = str(input)
+    if query is not None:
+        if "://" not in text:
+            raise InvalidInputError(
+                f"a query needs a database URL as input (e.g. sqlite:///data.db), got {text!r}"
+            )
+        from slipway.adapters.sql_source import SqlQuerySource
+
+        return SqlQuerySource(text, query)
+    if "://" in text and not Path(text).exists():
+        raise InvalidInputError(
+            f"input {redact_url(text)!r} looks like a database URL: give the rows to score with "
+            "query='SELECT ...' (CLI: --query)"
+        )
+    return open_file_source(text)
+
+
+def _close_stages(scorer: Scorer) -> None:
+    for stage in scorer.stages:
+        close = getattr(stage, "close", None)
+        if callable(close):
+            close()
+
+
+def _kept_columns(keep: Sequence[str] | None, source: Source, features: Sequence[str]) -> tuple[str, ...]:
+    """The columns copied to the output: as asked, or every input column that is not a feature."""
+    if keep is not None:
+        return tuple(dict.fromkeys(keep))
+    reserved = {*features, *RESULT_COLUMNS, *IDENTITY_COLUMNS}
+    return tuple(name for name in source.column_names if name not in reserved)
+
+
+def _batch_engine(
+    engine: str | BatchEngine, *, workers: int | None, partitions: int | None, master: str | None
+) -> BatchEngine:
+    if not isinstance(engine, str):
+        return engine
+    if engine == "local":
+        if partitions is not None or master is not None:
+            raise InvalidInputError("partitions and master apply to the Spark engine; use engine='spark'")
+        from slipway.batch.local import LocalBatchEngine
+
+        return LocalBatchEngine(workers=workers)
+    if engine == "spark":
+        if workers is not None:
+            raise InvalidInputError("workers applies to the local engine; Spark sizes itself from --master")
+        from slipway.adapters.spark_engine import SparkBatchEngine
+
+        return SparkBatchEngine(master=master, partitions=partitions)
+    raise InvalidInputError(f"unknown batch engine {engine!r}; use 'local' or 'spark'")
+
+
+def _progress(progress: bool | ProgressReporter) -> ProgressReporter:
+    if progress is True:
+        return RichProgress()
+    if progress is False:
+        return NoProgress()
+    return progress
 
 
 def connect(**overrides: str | Path | None) -> Slipway:

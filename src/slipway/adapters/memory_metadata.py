@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from slipway.core.audit import GENESIS_HASH, AuditDraft, AuditEvent, seal
+from slipway.core.batch_run import BatchRunRecord
 from slipway.core.errors import ConflictError, NotFoundError
 from slipway.core.records import ModelRecord, ValidationRunRecord, VersionRecord, VersionStatus
 
@@ -26,6 +27,7 @@ class _State:
     events: list[AuditEvent] = field(default_factory=list)
     head: tuple[int, str] = (0, GENESIS_HASH)
     runs: list[ValidationRunRecord] = field(default_factory=list)
+    batch_runs: dict[str, BatchRunRecord] = field(default_factory=dict)
 
     def copy(self) -> _State:
         """A copy whose containers are independent; the records in them are immutable."""
@@ -37,6 +39,7 @@ class _State:
             events=list(self.events),
             head=self.head,
             runs=list(self.runs),
+            batch_runs=dict(self.batch_runs),
         )
 
 
@@ -172,6 +175,20 @@ class InMemoryTransaction:
             for run in self._state.runs
             if run.name == name and (version is None or run.version == version)
         ]
+
+    def insert_batch_run(self, record: BatchRunRecord) -> None:
+        self._check_writable()
+        if record.run_id in self._state.batch_runs:
+            raise ConflictError(f"batch run {record.run_id!r} is already recorded")
+        self._state.batch_runs[record.run_id] = record
+
+    def get_batch_run(self, run_id: str) -> BatchRunRecord | None:
+        return self._state.batch_runs.get(run_id)
+
+    def list_batch_runs(self, *, model: str | None = None, limit: int | None = None) -> list[BatchRunRecord]:
+        runs = [r for r in self._state.batch_runs.values() if model is None or r.model == model]
+        runs.sort(key=lambda r: (r.finished_at, r.run_id), reverse=True)
+        return runs if limit is None else runs[:limit]
 
     def _model(self, name: str) -> ModelRecord:
         found = self.get_model(name)

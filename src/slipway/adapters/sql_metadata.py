@@ -14,12 +14,14 @@ from slipway.adapters.sql_tables import (
     aliases,
     audit_events,
     audit_head,
+    batch_runs,
     models,
     tags,
     validation_runs,
     versions,
 )
 from slipway.core.audit import AuditDraft, AuditEvent, seal
+from slipway.core.batch_run import BatchRunRecord, BatchRunStatus
 from slipway.core.errors import NotFoundError
 from slipway.core.records import ModelRecord, ValidationRunRecord, VersionRecord, VersionStatus
 from slipway.core.settings import redact_url
@@ -211,6 +213,24 @@ class SqlTransaction:
         rows = self.connection.execute(query.order_by(validation_runs.c.id))
         return [_run(row._mapping) for row in rows]
 
+    # batch runs
+
+    def insert_batch_run(self, record: BatchRunRecord) -> None:
+        values = record.to_dict()
+        self._execute(batch_runs.insert().values(**values))
+
+    def get_batch_run(self, run_id: str) -> BatchRunRecord | None:
+        row = self.connection.execute(batch_runs.select().where(batch_runs.c.run_id == run_id)).first()
+        return _batch_run(row._mapping) if row else None
+
+    def list_batch_runs(self, *, model: str | None = None, limit: int | None = None) -> list[BatchRunRecord]:
+        query = batch_runs.select().order_by(batch_runs.c.finished_at.desc(), batch_runs.c.run_id.desc())
+        if model is not None:
+            query = query.where(batch_runs.c.model == model)
+        if limit is not None:
+            query = query.limit(limit)
+        return [_batch_run(row._mapping) for row in self.connection.execute(query)]
+
     # helpers
 
     def _execute(self, statement: sa.Executable) -> sa.CursorResult[Any]:
@@ -278,6 +298,13 @@ def _version(row: sa.RowMapping, alias_names: list[str], tag_map: dict[str, str]
         task=row["task"],
         aliases=tuple(alias_names),
         tags=tag_map,
+    )
+
+
+def _batch_run(row: sa.RowMapping) -> BatchRunRecord:
+    values = {field.name: row[field.name] for field in dataclasses.fields(BatchRunRecord)}
+    return BatchRunRecord(
+        **{**values, "status": BatchRunStatus(row["status"]), "options": dict(row["options"])}
     )
 
 

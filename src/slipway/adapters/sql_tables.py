@@ -109,3 +109,28 @@ validation_runs = sa.Table(
     sa.ForeignKeyConstraint(["model", "version"], ["versions.model", "versions.version"]),
     sa.Index("ix_validation_runs_model_version", "model", "version"),
 )
+
+# One row per finished batch scoring run (``slipway score``), completed or failed.
+batch_runs = sa.Table(
+    "batch_runs",
+    metadata,
+    sa.Column("run_id", sa.String(32), primary_key=True),
+    sa.Column("model", sa.String(NAME_LENGTH), nullable=False, index=True),
+    sa.Column("version", sa.Integer, nullable=True),
+    sa.Column("digest", sa.String(HASH_LENGTH), nullable=False),
+    sa.Column("engine", sa.String(20), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("input", sa.Text, nullable=False),
+    sa.Column("input_fingerprint", sa.String(HASH_LENGTH), nullable=False),
+    sa.Column("output", sa.Text, nullable=False),
+    sa.Column("output_digest", sa.String(HASH_LENGTH), nullable=True),
+    sa.Column("started_at", sa.String(TIME_LENGTH), nullable=False),
+    sa.Column("finished_at", sa.String(TIME_LENGTH), nullable=False),
+    sa.Column("duration_s", sa.Float, nullable=False),
+    sa.Column("rows_in", sa.BigInteger, nullable=False),
+    sa.Column("rows_out", sa.BigInteger, nullable=False),
+    sa.Column("rows_flagged", sa.BigInteger, nullable=False),
+    sa.Column("rows_rejected", sa.BigInteger, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("options", sa.JSON, nullable=False),
+)

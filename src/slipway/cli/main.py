@@ -13,6 +13,7 @@ from rich.markup import escape
 from slipway._version import __version__
 from slipway.cli import (
     audit_commands,
+    batch_commands,
     build_commands,
     demo_commands,
     registry_commands,
@@ -41,7 +42,14 @@ def cli(ctx: click.Context, home: Path | None, registry_url: str | None, store_u
     ctx.call_on_close(state.close)
 
 
-for module in (build_commands, registry_commands, validate_commands, audit_commands, demo_commands):
+for module in (
+    build_commands,
+    registry_commands,
+    validate_commands,
+    batch_commands,
+    audit_commands,
+    demo_commands,
+):
     module.install(cli)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from slipway.core.audit import AuditDraft, AuditEvent
+from slipway.core.batch_run import BatchRunRecord
 from slipway.core.records import ModelRecord, ValidationRunRecord, VersionRecord, VersionStatus
 
 if TYPE_CHECKING:
@@ -76,6 +77,16 @@ class MetadataTransaction(Protocol):
 
     def list_validation_runs(self, name: str, version: int | None = None) -> list[ValidationRunRecord]:
         """Runs of a model (or of one version), oldest first."""
+        ...
+
+    def insert_batch_run(self, record: BatchRunRecord) -> None:
+        """Store a finished batch run; a second record with the same run id is a ConflictError."""
+        ...
+
+    def get_batch_run(self, run_id: str) -> BatchRunRecord | None: ...
+
+    def list_batch_runs(self, *, model: str | None = None, limit: int | None = None) -> list[BatchRunRecord]:
+        """Runs newest first, all or those of ``model``."""
         ...
 
 

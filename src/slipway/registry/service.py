@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from slipway.core.audit import AuditDraft, AuditEvent, ChainReport, utc_now_iso, verify_chain
+from slipway.core.batch_run import BatchRunRecord, BatchRunStatus
 from slipway.core.canonical import to_canonical_json
 from slipway.core.errors import ConflictError, InvalidInputError, NotFoundError
 from slipway.core.manifest import Manifest
@@ -33,6 +34,22 @@ _SNAPSHOT_ATTEMPTS = 5
 VALIDATION_PASSED = "validation.passed"
 VALIDATION_FAILED = "validation.failed"
 _LISTED_FAILURES = 10
+# What the audit event of a batch run repeats from its record (the rest is in the run's row).
+_BATCH_AUDITED = (
+    "run_id",
+    "digest",
+    "engine",
+    "input",
+    "input_fingerprint",
+    "output",
+    "output_digest",
+    "rows_in",
+    "rows_out",
+    "rows_flagged",
+    "rows_rejected",
+    "duration_s",
+    "error",
+)
 
 
 class Registry:
@@ -248,6 +265,35 @@ class Registry:
             before = {"key": key, "value": record.tags[key]}
             self._append(tx, "tag.removed", str(record.ref), before=before)
             return _fetch(tx, record.name, record.version)
+
+    # batch runs
+
+    def record_batch_run(self, record: BatchRunRecord) -> AuditEvent:
+        """Store a finished batch run and audit it (``batch.completed`` / ``batch.failed``) at once."""
+        check_name(record.model)
+        action = "batch.completed" if record.status == BatchRunStatus.COMPLETED else "batch.failed"
+        after = {
+            key: value
+            for key, value in record.to_dict().items()
+            if key in _BATCH_AUDITED and value is not None
+        }
+        with self.metadata.write() as tx:
+            tx.insert_batch_run(record)
+            return self._append(tx, action, record.subject, after=after)
+
+    def batch_run(self, run_id: str) -> BatchRunRecord:
+        with self.metadata.read() as tx:
+            record = tx.get_batch_run(run_id)
+        if record is None:
+            raise NotFoundError(f"no batch run {run_id!r}; `slipway runs` lists the recorded runs")
+        return record
+
+    def batch_runs(self, *, model: str | None = None, limit: int | None = None) -> list[BatchRunRecord]:
+        """Recorded batch runs, newest first; all or those of ``model``."""
+        if model is not None:
+            check_name(model)
+        with self.metadata.read() as tx:
+            return tx.list_batch_runs(model=model, limit=limit)
 
     # audit
 

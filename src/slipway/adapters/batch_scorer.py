@@ -1,0 +1,26 @@
+"""The scorer batch engines build in each worker: the same runtime and lookups as online.
+
+The artifact's verified compiled runtime is used when it has one (``runtime="auto"``, as the
+server does), and its declared lookups run as joins with the lookup table (one query per chunk's
+distinct keys, the same values and miss flags as online lookups). Lookup URLs are read from the
+worker's environment, which local workers and Spark's local Python workers inherit.
+"""
+
+from __future__ import annotations
+
+import os
+
+from slipway.adapters.lookup_sources import open_lookup_source
+from slipway.artifacts.loader import LoadedArtifact
+from slipway.enrichment.artifact import deployment_lookups, lookup_stages
+from slipway.runtimes.selection import select_runtime
+from slipway.scoring.scorer import Scorer
+
+
+def artifact_scorer(artifact: LoadedArtifact) -> Scorer:
+    """The artifact's scorer for batch: compiled runtime when verified, lookups as joins."""
+    specs = deployment_lookups(artifact, None)
+    stages = lookup_stages(
+        artifact, specs, open_source=lambda spec: open_lookup_source(spec, environ=os.environ), join=True
+    )
+    return Scorer(artifact, runtime=select_runtime(artifact, "auto"), stages=stages)

@@ -1,0 +1,261 @@
+"""The Spark engine: the same scoring path, run by Spark's Python workers with ``mapInArrow``.
+
+The artifact folder is shipped to the executors with ``SparkContext.addFile`` and loaded, verified
+against its digest, once per Python worker process (``slipway.batch.worker`` keeps it in a
+module-level cache, and Spark reuses its Python workers across tasks, see
+``spark.python.worker.reuse``); an accumulator counts those loads. Each Arrow batch Spark hands
+over is scored by ``slipway.batch.worker.score_table``, exactly as the local engine does, and the
+output is written by Spark to a staging folder beside the output, then renamed into place.
+
+Runs on ``local[*]`` by default; ``master`` points at a cluster, whose executors need slipway
+installed in their Python. An active SparkSession is reused (and left running); a session
+this engine starts is stopped at the end of the run.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from pyspark import SparkFiles
+from pyspark.accumulators import Accumulator
+from pyspark.errors import AnalysisException, PySparkException
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F  # noqa: N812 - Spark's own convention
+from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
+
+from slipway.batch.engine import BatchJob, BatchOutcome
+from slipway.batch.progress import ProgressReporter
+from slipway.batch.sources import CsvSource, ParquetSource
+from slipway.batch.staging import MANIFEST, check_output
+from slipway.batch.worker import ArtifactSpec, ScoringPlan, load_count, peak_rss, score_table, scorer_for
+from slipway.core.canonical import sha256_hex, to_canonical_json
+from slipway.core.errors import (
+    IntegrityError,
+    InvalidInputError,
+    NotFoundError,
+    SlipwayError,
+    StoreError,
+)
+
+_SHIPPED: dict[tuple[int, str], str] = {}
+
+
+@dataclass(frozen=True)
+class SparkBatchEngine:
+    """Score with Spark: ``master`` [local[*]], ``partitions`` [as Spark reads the input]."""
+
+    master: str | None = None
+    partitions: int | None = None
+    name: str = "spark"
+
+    def __post_init__(self) -> None:
+        if self.partitions is not None and (
+            isinstance(self.partitions, bool) or not isinstance(self.partitions, int) or self.partitions < 1
+        ):
+            raise InvalidInputError(f"invalid number of partitions {self.partitions!r}: use 1 or more")
+
+    def run(self, job: BatchJob, *, progress: ProgressReporter) -> BatchOutcome:
+        if job.resume:
+            raise InvalidInputError(
+                "--resume applies to the local engine; Spark retries failed tasks itself: rerun the job"
+            )
+        output = Path(job.output)
+        check_output(output, overwrite=job.overwrite)
+        spark, owned = self._session()
+        try:
+            return self._run(spark, job, output)
+        except PySparkException as exc:
+            raise _translated(exc) from exc
+        finally:
+            if owned:
+                spark.stop()
+
+    def _run(self, spark: SparkSession, job: BatchJob, output: Path) -> BatchOutcome:
+        frame = _read(spark, job)
+        if self.partitions is not None:
+            frame = frame.repartition(self.partitions)
+        layout = job.layout(to_arrow_schema(frame.schema), run_id=job.identity.run_id)
+        plan = job.plan(layout, artifact=_ship(spark, job))
+        loads = spark.sparkContext.accumulator(0)
+        schema = layout.schema()
+        scored = frame.mapInArrow(_ScorePartition(plan, schema, loads), from_arrow_schema(schema))
+        staging = output.with_name(f".{output.name}.slipway-partial-{uuid.uuid4().hex[:8]}")
+        previous = spark.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch", "10000") or "10000"
+        spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(job.chunk_rows))
+        try:
+            scored.write.mode("errorifexists").parquet(str(staging))
+            rows, flagged, rejected = _counts(spark, staging)
+            digest = _commit(staging, output, job, rows, flagged, rejected)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        finally:
+            spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", previous)
+        return BatchOutcome(
+            engine=self.name,
+            run_id=job.identity.run_id,
+            output=str(output),
+            output_digest=digest,
+            input_fingerprint=job.input_fingerprint,
+            rows_in=rows,
+            rows_out=rows,
+            rows_flagged=flagged,
+            rows_rejected=rejected,
+            parts=len(_parts(output)),
+            peak_rss={"driver": peak_rss()},
+            artifact_loads=int(loads.value),
+        )
+
+    def start(self, spec: ArtifactSpec) -> None:
+        """Nothing to prepare: the artifact is shipped when the job is built."""
+
+    def close(self) -> None:
+        """Nothing held between runs: a session this engine started is stopped by ``run``."""
+
+    def _session(self) -> tuple[SparkSession, bool]:
+        active = SparkSession.getActiveSession()
+        if active is not None:
+            return active, False
+        master = self.master or "local[*]"
+        if master.startswith("local"):
+            # Spark starts Python workers with `python3` from PATH unless told; use this interpreter.
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        try:
+            session = SparkSession.builder.master(master).appName("slipway score").getOrCreate()
+        except (PySparkException, OSError, RuntimeError) as exc:
+            raise StoreError(f"cannot start Spark on {master!r}: {_first_line(exc)}") from exc
+        return session, True
+
+
+class _ScorePartition:
+    """What each Spark task runs: the artifact from the worker's cache, then one Arrow batch at a time."""
+
+    def __init__(self, plan: ScoringPlan, schema: pa.Schema, loads: Accumulator[int]) -> None:
+        self.plan = plan
+        self.schema = schema
+        self.loads = loads
+
+    def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        first = load_count(self.plan.digest) == 0
+        scorer = scorer_for(self.plan, folder=SparkFiles.get(self.plan.artifact))
+        if first:
+            self.loads.add(1)
+        for batch in batches:
+            yield from score_table(self.plan, scorer, batch).cast(self.schema).to_batches()
+
+
+def _read(spark: SparkSession, job: BatchJob) -> DataFrame:
+    source = job.source
+    columns = list(job.read_columns)
+    if isinstance(source, ParquetSource):
+        return spark.read.parquet(str(source.path)).select(*columns)
+    if isinstance(source, CsvSource):
+        # The types pyarrow gives the first block (features fixed by the profile), as locally.
+        first = next(source.batches(source.column_names, batch_size=1_000, types=job.types))
+        schema = from_arrow_schema(pa.schema(first.schema), prefer_timestamp_ntz=True)
+        return spark.read.csv(str(source.path), header=True, schema=schema).select(*columns)
+    raise InvalidInputError(
+        f"the Spark engine reads Parquet and CSV files; for {source.location!r} use the local engine "
+        "or export the rows to Parquet first"
+    )
+
+
+def _ship(spark: SparkSession, job: BatchJob) -> str:
+    """Add the artifact folder to the Spark job once per context; return its SparkFiles name."""
+    context = spark.sparkContext
+    key = (id(context), job.identity.digest)
+    if key not in _SHIPPED:
+        name = f"slipway-{job.identity.digest}"
+        parent = Path(tempfile.mkdtemp(prefix="slipway-spark-"))
+        atexit.register(shutil.rmtree, parent, ignore_errors=True)
+        shutil.copytree(job.artifact.path, parent / name)
+        context.addFile(str(parent / name), recursive=True)
+        _SHIPPED[key] = name
+    return _SHIPPED[key]
+
+
+def _counts(spark: SparkSession, staging: Path) -> tuple[int, int, int]:
+    row = (
+        spark.read.parquet(str(staging))
+        .agg(
+            F.count(F.lit(1)).alias("rows"),
+            F.sum(F.col("flagged").cast("long")).alias("flagged"),
+            F.sum(F.col("rejected").cast("long")).alias("rejected"),
+        )
+        .first()
+    )
+    if row is None:
+        return 0, 0, 0
+    return int(row["rows"]), int(row["flagged"] or 0), int(row["rejected"] or 0)
+
+
+def _parts(folder: Path) -> list[Path]:
+    return sorted(folder.glob("part-*.parquet"))
+
+
+def _commit(staging: Path, output: Path, job: BatchJob, rows: int, flagged: int, rejected: int) -> str:
+    parts = []
+    for path in _parts(staging):
+        with path.open("rb") as handle:
+            parts.append({"file": path.name, "sha256": hashlib.file_digest(handle, "sha256").hexdigest()})
+    digest = sha256_hex(to_canonical_json(sorted([part["file"], part["sha256"]] for part in parts)))
+    manifest: dict[str, Any] = {
+        "model": job.identity.model,
+        "version": job.identity.version,
+        "artifact_digest": job.identity.digest,
+        "run_id": job.identity.run_id,
+        "input": job.source.location,
+        "input_fingerprint": job.input_fingerprint,
+        "rows_in": rows,
+        "rows_out": rows,
+        "rows_flagged": flagged,
+        "rows_rejected": rejected,
+        "output_digest": digest,
+        "parts": parts,
+    }
+    (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    if output.exists():  # overwrite: the old output steps aside only once the new one is whole
+        old = output.with_name(f".{output.name}.slipway-old-{uuid.uuid4().hex[:8]}")
+        os.rename(output, old)
+        os.rename(staging, output)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(staging, output)
+    return digest
+
+
+_WORKER_ERROR = re.compile(r"^(?:[\w.]+\.)?(InvalidInputError|IntegrityError|NotFoundError): (.+)$")
+_ERRORS: dict[str, type[SlipwayError]] = {
+    "InvalidInputError": InvalidInputError,
+    "IntegrityError": IntegrityError,
+    "NotFoundError": NotFoundError,
+}
+
+
+def _translated(exc: PySparkException) -> SlipwayError:
+    """Our own error raised in a Python worker comes back as its class and message."""
+    for line in reversed(str(exc).splitlines()):
+        found = _WORKER_ERROR.match(line.strip())
+        if found:
+            return _ERRORS[found[1]](found[2])
+    if isinstance(exc, AnalysisException):
+        return InvalidInputError(f"Spark cannot read the input: {_first_line(exc)}")
+    return SlipwayError(f"the Spark job failed: {_first_line(exc)}")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

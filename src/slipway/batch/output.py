@@ -1,0 +1,222 @@
+"""The output rows of batch scoring, as Arrow: one schema for the local and the Spark engine.
+
+Each output row holds, in this order:
+
+| column | type | meaning |
+|---|---|---|
+| *kept columns* | as in the input | the input's key columns passed through (see ``keep``) |
+| ``prediction`` | float64, or the class label type | null for rejected rows |
+| ``probabilities`` | struct of float64, one field per class label | classifiers only; null when rejected |
+| ``rejected`` | bool | a guard refused the row |
+| ``flagged`` | bool | the row has at least one flag |
+| ``flags`` | string (JSON) | the list of ``Flag.to_dict()``, exactly as in online responses |
+| ``extras`` | string (JSON), nullable | extra per-row outputs of stages (``interval``, ``prediction_set``) |
+| ``model_name``, ``model_version`` | string, int64 | the version scored (null: an unregistered artifact) |
+| ``artifact_digest``, ``run_id`` | string | the artifact's digest, the run's id |
+
+Flags are a JSON string rather than an Arrow struct because a flag's ``value`` and ``detail`` hold
+values of any type; ``json.loads`` of the column gives back exactly the online form, and
+``to_online_rows`` rebuilds the whole per-row JSON of ``ScoredBatch.row``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from slipway.core.errors import InvalidInputError
+from slipway.scoring.result import ScoredBatch, to_plain
+from slipway.scoring.schema import Columns
+
+PREDICTION = "prediction"
+PROBABILITIES = "probabilities"
+REJECTED = "rejected"
+FLAGGED = "flagged"
+FLAGS = "flags"
+EXTRAS = "extras"
+MODEL_NAME = "model_name"
+MODEL_VERSION = "model_version"
+DIGEST = "artifact_digest"
+RUN_ID = "run_id"
+RESULT_COLUMNS = (PREDICTION, PROBABILITIES, REJECTED, FLAGGED, FLAGS, EXTRAS)
+IDENTITY_COLUMNS = (MODEL_NAME, MODEL_VERSION, DIGEST, RUN_ID)
+NO_FLAGS = "[]"
+
+
+@dataclass(frozen=True, slots=True)
+class RunIdentity:
+    """What every output row says about where it came from."""
+
+    model: str
+    version: int | None
+    digest: str
+    run_id: str
+
+
+def label_type(task: str, classes: tuple[Any, ...] | None) -> pa.DataType:
+    """The Arrow type of ``prediction``: float64 for regression, else that of the class labels."""
+    if task != "classification" or not classes:
+        return pa.float64()
+    if all(isinstance(label, bool) for label in classes):
+        return pa.bool_()
+    if all(isinstance(label, int) and not isinstance(label, bool) for label in classes):
+        return pa.int64()
+    if all(isinstance(label, int | float) and not isinstance(label, bool) for label in classes):
+        return pa.float64()
+    return pa.string()
+
+
+@dataclass(frozen=True)
+class OutputLayout:
+    identity: RunIdentity
+    task: str
+    classes: tuple[Any, ...] | None
+    #: The input columns passed through, with their input types.
+    kept: pa.Schema
+
+    @classmethod
+    def for_input(
+        cls,
+        identity: RunIdentity,
+        *,
+        task: str,
+        classes: tuple[Any, ...] | None,
+        input_schema: pa.Schema,
+        keep: Sequence[str],
+    ) -> OutputLayout:
+        reserved = set(RESULT_COLUMNS) | set(IDENTITY_COLUMNS)
+        for name in keep:
+            if name in reserved:
+                raise InvalidInputError(
+                    f"input column {name!r} would clash with the output column of the same name; "
+                    "rename it in the input, or do not keep it"
+                )
+            if input_schema.get_field_index(name) < 0:
+                raise InvalidInputError(
+                    f"cannot keep column {name!r}: the input has no such column "
+                    f"(its columns: {', '.join(input_schema.names)})"
+                )
+        kept = pa.schema([input_schema.field(name) for name in keep])
+        return cls(identity, task, classes if task == "classification" else None, kept)
+
+    @property
+    def has_probabilities(self) -> bool:
+        return self.classes is not None
+
+    def probability_type(self) -> pa.StructType:
+        return pa.struct([pa.field(str(label), pa.float64()) for label in self.classes or ()])
+
+    def schema(self) -> pa.Schema:
+        fields = [*self.kept, pa.field(PREDICTION, label_type(self.task, self.classes))]
+        if self.has_probabilities:
+            fields.append(pa.field(PROBABILITIES, self.probability_type()))
+        fields += [
+            pa.field(REJECTED, pa.bool_()),
+            pa.field(FLAGGED, pa.bool_()),
+            pa.field(FLAGS, pa.string()),
+            pa.field(EXTRAS, pa.string()),
+            pa.field(MODEL_NAME, pa.string()),
+            pa.field(MODEL_VERSION, pa.int64()),
+            pa.field(DIGEST, pa.string()),
+            pa.field(RUN_ID, pa.string()),
+        ]
+        return pa.schema(fields)
+
+    def to_table(self, scored: ScoredBatch, kept: pa.Table) -> pa.Table:
+        """The output rows for ``scored``; ``kept`` holds the passed-through input columns."""
+        n = len(scored)
+        rejected = np.asarray(scored.rejected, dtype=bool)
+        flagged = scored.flagged
+        columns: list[pa.Array | pa.ChunkedArray] = [kept.column(name) for name in self.kept.names]
+        columns.append(_predictions(scored.predictions, rejected, label_type(self.task, self.classes)))
+        if self.has_probabilities:
+            columns.append(self._probabilities(scored.probabilities, rejected, n))
+        columns += [
+            pa.array(rejected, type=pa.bool_()),
+            pa.array(flagged, type=pa.bool_()),
+            _flags_column(scored.flags, flagged),
+            _extras(scored.extras, n),
+            *self._identity(n),
+        ]
+        return pa.Table.from_arrays(columns, schema=self.schema())
+
+    def empty(self) -> pa.Table:
+        return self.schema().empty_table()
+
+    def _probabilities(self, probabilities: np.ndarray | None, rejected: np.ndarray, n: int) -> pa.Array:
+        kind = self.probability_type()
+        if probabilities is None:
+            return pa.nulls(n, kind)
+        fields = [pa.array(probabilities[:, index], type=pa.float64()) for index in range(kind.num_fields)]
+        return pa.StructArray.from_arrays(fields, fields=list(kind), mask=pa.array(rejected, type=pa.bool_()))
+
+    def _identity(self, n: int) -> list[pa.Array]:
+        identity = self.identity
+        return [
+            pa.repeat(pa.scalar(identity.model, pa.string()), n),
+            pa.repeat(pa.scalar(identity.version, pa.int64()), n),
+            pa.repeat(pa.scalar(identity.digest, pa.string()), n),
+            pa.repeat(pa.scalar(identity.run_id, pa.string()), n),
+        ]
+
+
+def _predictions(values: np.ndarray, rejected: np.ndarray, kind: pa.DataType) -> pa.Array:
+    if pa.types.is_string(kind) and values.dtype != object:
+        values = values.astype(str).astype(object)
+    elif pa.types.is_string(kind):
+        values = np.asarray([None if v is None else str(v) for v in values.tolist()], dtype=object)
+    return pa.array(values, type=kind, mask=rejected, from_pandas=True)
+
+
+def _flags_column(flags: Sequence[Sequence[Any]], flagged: np.ndarray) -> pa.Array:
+    """The JSON of each row's flags; rows without flags (most) share one "[]" string."""
+    texts = [NO_FLAGS] * len(flags)
+    for row in np.flatnonzero(flagged).tolist():
+        texts[row] = json.dumps([f.to_dict() for f in flags[row]], separators=(",", ":"), default=to_plain)
+    return pa.array(texts, type=pa.string())
+
+
+def _extras(extras: dict[str, list[Any]], n: int) -> pa.Array:
+    if not extras:
+        return pa.nulls(n, pa.string())
+    rows = (
+        json.dumps({name: values[index] for name, values in extras.items()}, default=to_plain)
+        for index in range(n)
+    )
+    return pa.array(rows, type=pa.string())
+
+
+def table_columns(table: pa.Table | pa.RecordBatch, names: Sequence[str]) -> Columns:
+    """Numpy arrays of ``names`` for the scorer (nulls become NaN or None, as from a DataFrame)."""
+    columns: Columns = {}
+    for name in names:
+        column = table.column(name)
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
+        if pa.types.is_dictionary(column.type):
+            column = column.dictionary_decode()
+        columns[name] = column.to_numpy(zero_copy_only=False)
+    return columns
+
+
+def to_online_rows(table: pa.Table) -> list[dict[str, Any]]:
+    """The per-row JSON that online scoring returns (``ScoredBatch.rows``), from output rows."""
+    rows = []
+    names = set(table.column_names)
+    for record in table.select([c for c in RESULT_COLUMNS if c in names]).to_pylist():
+        row: dict[str, Any] = {
+            "prediction": record[PREDICTION],
+            "rejected": record[REJECTED],
+            "flags": json.loads(record[FLAGS]),
+        }
+        if PROBABILITIES in record:
+            row["probabilities"] = record[PROBABILITIES]
+        if record[EXTRAS] is not None:
+            row.update(json.loads(record[EXTRAS]))
+        rows.append(row)
+    return rows
