@@ -37,13 +37,13 @@ def json_object(value: Any, *, what: str) -> dict[str, Any]:
     return value
 
 
-def check_rows(n_rows: int, max_rows: int) -> None:
+def check_rows(n_rows: int, max_rows: int, *, field: str | None = None) -> None:
     if n_rows > max_rows:
         raise PayloadTooLargeError(
             f"{n_rows} rows in one request; this server takes at most {max_rows}: split the request"
         )
     if n_rows == 0:
-        raise RequestError("no rows to score: send at least one record")
+        raise RequestError("no rows to score: send at least one record", field=field)
 
 
 def from_records(records: Any, *, field: str, max_rows: int) -> Parsed:
@@ -54,7 +54,7 @@ def from_records(records: Any, *, field: str, max_rows: int) -> Parsed:
         raise RequestError(
             f"{field} must be a list of objects (or one object), got {_json_type(records)}", field=field
         )
-    check_rows(len(records), max_rows)
+    check_rows(len(records), max_rows, field=field)
     first = records[0]
     if not isinstance(first, dict):
         raise RequestError(
@@ -97,7 +97,7 @@ def from_columns(columns: Any, *, field: str, max_rows: int) -> Parsed:
     if len(lengths) > 1:
         raise RequestError(f"{field}: the columns have different lengths {sorted(lengths)}", field=field)
     n_rows = lengths.pop()
-    check_rows(n_rows, max_rows)
+    check_rows(n_rows, max_rows, field=field)
     return Parsed(dict(columns), n_rows)
 
 
@@ -111,7 +111,7 @@ def from_split(split: Any, *, field: str, max_rows: int) -> Parsed:
         raise RequestError(f"{field}.columns names a column twice", field=f"{field}.columns")
     if not isinstance(data, list):
         raise RequestError(f"{field}.data must be a list of rows", field=f"{field}.data")
-    check_rows(len(data), max_rows)
+    check_rows(len(data), max_rows, field=f"{field}.data")
     for index, row in enumerate(data):
         if not isinstance(row, list) or len(row) != len(names):
             raise RequestError(

@@ -36,7 +36,7 @@ def parse(body: bytes, *, max_rows: int) -> Parsed:
         )
     given = [key for key in FORMATS if key in request]
     if len(given) != 1:
-        raise RequestError(f"send exactly one of {', '.join(FORMATS)}", field="dataframe_split")
+        raise RequestError(f"send exactly one of {', '.join(FORMATS)}")
     key = given[0]
     value = request[key]
     if key == "dataframe_split":

@@ -26,8 +26,7 @@ def parse(body: bytes, *, max_rows: int) -> Parsed:
         )
     if len(given) != 1:
         raise RequestError(
-            'send exactly one of "records" (a list of objects) or "columns" (an object of lists)',
-            field="records",
+            'send exactly one of "records" (a list of objects) or "columns" (an object of lists)'
         )
     if given[0] == "records":
         return from_records(request["records"], field="records", max_rows=max_rows)
