@@ -61,6 +61,15 @@ CASES = [
         "expected a number",
     ),
     (
+        "integer-out-of-range",
+        V1,
+        {"records": [{**APARTMENT, "construction_year": 9223372036854775809}]},
+        422,
+        "invalid_input",
+        "construction_year",
+        "out of range",
+    ),
+    (
         "bool-for-number",
         V1,
         {"records": [{**APARTMENT, "floor": True}]},

@@ -215,6 +215,8 @@ class ModelServer:
         return {
             "live": True,
             "pid": os.getpid(),
+            # Set per worker by slipway.runtimes.threads.configure_threads (None: not configured).
+            "model_threads": os.environ.get("SLIPWAY_MODEL_THREADS"),
             "model": self.model.identity(),
             "uptime_s": round(time.time() - self.started_at, 1),
             "queue_depth": self.batcher.depth,

@@ -126,6 +126,7 @@ class MicroBatcher:
                 self._busy = False
 
     async def _next_batch(self) -> None:
+        await self._let_arrivals_queue()
         jobs = self._take()
         rows = sum(job.n_rows for job in jobs)
         if self.max_wait_s > 0 and rows < self.max_batch_size:
@@ -142,6 +143,18 @@ class MicroBatcher:
         live = [job for job in jobs if not job.future.done()]  # a client that left is not scored
         for group in _by_columns(live):
             await self._score_group(group)
+
+    async def _let_arrivals_queue(self) -> None:
+        """Yield to the event loop while that lets more requests join the queue.
+
+        Requests parsed in the same loop turns as the first one then join its batch; with one
+        client this costs a single loop turn.
+        """
+        while len(self._jobs) < self.max_batch_size:
+            queued = len(self._jobs)
+            await asyncio.sleep(0)
+            if len(self._jobs) == queued:
+                return
 
     def _take(self, room: int | None = None) -> list[_Job]:
         """Queued jobs up to ``room`` rows (always at least one job when any is queued)."""
