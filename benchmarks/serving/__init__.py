@@ -142,6 +142,9 @@ def servers(artifact: Path, record: dict[str, float], home: Path) -> list[Server
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}", "SLIPWAY_HOME": str(home)}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     baseline = str(Path(__file__).with_name("baseline_app.py"))
+    # A well-configured baseline: one OpenMP thread (with two on two cores, its spin-waiting
+    # starved the event loop: ~10 requests/s here). slipway sets its own (runtimes.threads).
+    single = {**env, "OMP_NUM_THREADS": "1"}
     serve = [python, "-m", "slipway.cli.main", "serve", str(artifact), "--port", "{port}"]
     v1 = "/v1/models/wide/predict"
     found = [
@@ -151,7 +154,7 @@ def servers(artifact: Path, record: dict[str, float], home: Path) -> list[Server
             "/predict",
             record,
             "/predict",
-            env,
+            single,
         ),
         Server(
             "starlette+onnx",
@@ -159,7 +162,7 @@ def servers(artifact: Path, record: dict[str, float], home: Path) -> list[Server
             "/predict",
             record,
             "/predict",
-            env,
+            single,
         ),
         Server("slipway onnx", serve, v1, {"records": [record]}, "/readyz", env),
         Server("slipway native", [*serve, "--runtime", "native"], v1, {"records": [record]}, "/readyz", env),
@@ -232,6 +235,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="slipway-bench-serve-") as scratch:
         artifact, record = build_artifact(Path(scratch))
         group = servers(artifact, record, Path(scratch) / "home")
+        only = os.environ.get("SLIPWAY_BENCH_ONLY")  # e.g. "slipway native,starlette+sklearn"
+        if only:
+            group = [server for server in group if server.label in only.split(",")]
         flow = None if os.environ.get("SLIPWAY_BENCH_NO_MLFLOW") else mlflow(record)
         if flow is not None:
             group.append(flow)

@@ -371,11 +371,11 @@ class Slipway:
         before it loads the model (``slipway.runtimes.threads``).
         """
         from slipway.runtimes.threads import configure_threads
-        from slipway.serving.runner import ServeSpec, check_address, run_app, run_workers
+        from slipway.serving.runner import ServeSpec, check_address, run_app, run_workers, serving_cores
 
         check_address(host, port, workers)
         if workers == 1:
-            configure_threads(workers=1)
+            configure_threads(workers=1, cores=serving_cores(1))
             app = self.app(
                 ref,
                 runtime=runtime,
@@ -846,10 +846,10 @@ def connect(**overrides: str | Path | None) -> Slipway:
 def worker_app() -> Starlette:
     """The app of one ``slipway serve --workers N`` worker process (uvicorn imports it by name)."""
     from slipway.runtimes.threads import configure_threads
-    from slipway.serving.runner import ServeSpec
+    from slipway.serving.runner import ServeSpec, serving_cores
 
     spec = ServeSpec.from_env()
-    configure_threads(workers=spec.workers)  # before the model is loaded
+    configure_threads(workers=spec.workers, cores=serving_cores(spec.workers))  # before the model loads
     sw = Slipway.from_env(home=spec.home, registry_url=spec.registry_url, store_url=spec.store_url)
     return sw.app(
         spec.ref,
