@@ -17,6 +17,7 @@ from slipway.cli import (
     build_commands,
     demo_commands,
     registry_commands,
+    serve_commands,
     validate_commands,
 )
 from slipway.cli.context import CliState
@@ -47,6 +48,7 @@ for module in (
     registry_commands,
     validate_commands,
     batch_commands,
+    serve_commands,
     audit_commands,
     demo_commands,
 ):
