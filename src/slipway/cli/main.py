@@ -16,6 +16,7 @@ from slipway.cli import (
     batch_commands,
     build_commands,
     demo_commands,
+    guard_commands,
     registry_commands,
     validate_commands,
 )
@@ -48,6 +49,7 @@ for module in (
     validate_commands,
     batch_commands,
     audit_commands,
+    guard_commands,
     demo_commands,
 ):
     module.install(cli)
