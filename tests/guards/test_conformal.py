@@ -37,7 +37,9 @@ def test_regression_intervals_cover_90_percent_of_held_out_apartments(
     with capsys.disabled():
         print(f"\napartments: observed coverage {covered:.1%} at 90%, mean interval width {width:,.0f}")
     assert abs(covered - 0.9) <= 0.03
-    assert stored_guards(guarded_apartments)["conformal"]["calibration_rows"] == len(apartments_data.validation)
+    assert stored_guards(guarded_apartments)["conformal"]["calibration_rows"] == len(
+        apartments_data.validation
+    )
 
 
 def test_classification_sets_cover_90_percent_of_held_out_credit(
@@ -89,7 +91,9 @@ def test_stored_classification_quantile_gives_mapies_own_sets(
     )
     _, expected = mapie.predict_set(credit_data.holdout[list(credit.FEATURES)])
     classes = list(guarded_credit.classes or ())
-    expected_sets = [[c for c, inside in zip(classes, row, strict=True) if inside] for row in expected[:, :, 0]]
+    expected_sets = [
+        [c for c, inside in zip(classes, row, strict=True) if inside] for row in expected[:, :, 0]
+    ]
 
     scored = native_scorer(guarded_credit).score_frame(credit_data.holdout)
 
@@ -104,7 +108,9 @@ def test_a_calibration_set_too_small_for_the_coverage_is_a_build_error(
     spec = apartments_spec(apartments_data, validation=apartments_data.validation.head(rows))
     guards = {"conformal": {"coverage": coverage}}
 
-    with pytest.raises(InvalidInputError, match=rf"coverage {coverage} needs at least {rows + 1} calibration rows"):
+    with pytest.raises(
+        InvalidInputError, match=rf"coverage {coverage} needs at least {rows + 1} calibration rows"
+    ):
         build_guarded(apartments_model, spec, tmp_path / "artifact", guards)
     assert not (tmp_path / "artifact").exists()  # nothing half-written
 

@@ -11,9 +11,7 @@ from slipway.guards.step import GuardsStep
 from support.examples import ExampleData
 
 
-def build_guarded(
-    model: Any, spec: BuildSpec, folder: Any, guards: Any = None
-) -> LoadedArtifact:
+def build_guarded(model: Any, spec: BuildSpec, folder: Any, guards: Any = None) -> LoadedArtifact:
     built = build_artifact(model, spec, output=folder, steps=[GuardsStep(guards)])
     return load_artifact(built.path)
 

@@ -139,8 +139,10 @@ def parse_guards(value: GuardsInput) -> GuardsConfig | None:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(map(str, first["loc"]))
-        shown = repr(first.get("input"))[:80]
-        raise InvalidInputError(f"guards: {where}: {first['msg']} (got {shown})") from exc
+        message = str(first["msg"]).removeprefix("Value error, ")
+        if first["type"] != "value_error":  # our own checks name the value already
+            message += f" (got {repr(first.get('input'))[:80]})"
+        raise InvalidInputError(f"guards: {where}: {message}") from exc
 
 
 def _read_file(path: Path) -> Any:

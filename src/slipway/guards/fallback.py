@@ -28,7 +28,13 @@ _MODEL_EXTRAS = ("interval", "prediction_set")
 
 
 def save_fallback(
-    value: Any, *, root: Path, task: str, features: tuple[str, ...], classes: tuple[Any, ...] | None
+    value: Any,
+    *,
+    root: Path,
+    task: str,
+    features: tuple[str, ...],
+    classes: tuple[Any, ...] | None,
+    sample: pd.DataFrame,
 ) -> dict[str, Any]:
     """Store the fallback; return its JSON description (the rule value, or the model file)."""
     if value.rule is not None:
@@ -50,8 +56,20 @@ def save_fallback(
             f"guards: the fallback model's classes {list(fallback_classes or [])} differ from the "
             f"model's {list(classes or [])}"
         )
+    _check_answers(model, sample[list(features)])
     saved = flavor.save(model, root / FALLBACK_DIR)
     return {"model": f"{FALLBACK_DIR}/{saved.path}", "type": type(model).__qualname__}
+
+
+def _check_answers(model: Any, sample: pd.DataFrame) -> None:
+    """The fallback must answer the rows the model takes: try it on a few training rows now."""
+    try:
+        model.predict(sample)
+    except Exception as exc:  # noqa: BLE001 - any failure means it cannot stand in for the model
+        raise InvalidInputError(
+            f"guards: the fallback model cannot predict the model's input columns "
+            f"({', '.join(sample.columns)}): {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def _read_skops(path: Path) -> Any:

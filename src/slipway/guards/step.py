@@ -86,6 +86,7 @@ class GuardsStep:
                 task=context.task,
                 features=context.features,
                 classes=context.classes,
+                sample=context.train.head(20),
             )
         target = context.root / GUARDS_FILE
         target.parent.mkdir(parents=True, exist_ok=True)
