@@ -115,7 +115,7 @@ def test_explicit_conformal_needs_validation_data(
 
 
 def test_a_missing_guards_file_is_named(slipway_home: Slipway, credit_model: Any, tmp_path: Path) -> None:
-    with pytest.raises(NotFoundError, match="guards file .*nope.yaml' does not exist"):
+    with pytest.raises(NotFoundError, match=r"guards file .*nope\.yaml' does not exist"):
         slipway_home.build(credit_model, name="credit", guards=tmp_path / "nope.yaml", compile=False)
 
 
@@ -189,7 +189,8 @@ def test_cli_build_fits_the_guards_of_the_file(
 ) -> None:
     guards = tmp_path / "guards.yaml"
     guards.write_text(
-        "domain:\n  policy: reject\nanomaly: false\noutput:\n  min_certainty: 0.6\nconformal:\n  coverage: 0.8\n"
+        "domain:\n  policy: reject\nanomaly: false\n"
+        "output:\n  min_certainty: 0.6\nconformal:\n  coverage: 0.8\n"
     )
 
     assert cli_build(credit_files, tmp_path / "home", "--guards", str(guards)) == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slipway.artifacts.builder import BuildSpec, BuiltArtifact, build_artifact
+from slipway.artifacts.builder import BuildSpec, build_artifact
 from slipway.artifacts.loader import LoadedArtifact, load_artifact
 from slipway.examples import apartments, credit
 from slipway.guards.step import GuardsStep

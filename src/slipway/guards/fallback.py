@@ -65,7 +65,7 @@ def _check_answers(model: Any, sample: pd.DataFrame) -> None:
     """The fallback must answer the rows the model takes: try it on a few training rows now."""
     try:
         model.predict(sample)
-    except Exception as exc:  # noqa: BLE001 - any failure means it cannot stand in for the model
+    except Exception as exc:
         raise InvalidInputError(
             f"guards: the fallback model cannot predict the model's input columns "
             f"({', '.join(sample.columns)}): {type(exc).__name__}: {exc}"
