@@ -36,6 +36,7 @@ from slipway.batch.sources import Source, arrow_types, check_columns, open_file_
 from slipway.batch.worker import ArtifactSpec, ScorerFactory, planning_artifact
 from slipway.core.audit import AuditEvent, ChainReport, parse_time, utc_now_iso
 from slipway.core.batch_run import BatchRunRecord, BatchRunStatus
+from slipway.core.degradation import Degradation
 from slipway.core.errors import ConflictError, InvalidInputError, NotFoundError, SlipwayError
 from slipway.core.manifest import Manifest
 from slipway.core.model import TrustOptions
@@ -45,6 +46,10 @@ from slipway.core.settings import Settings, redact_url
 from slipway.enrichment.artifact import Lookups, LookupsStep, deployment_lookups, lookup_stages
 from slipway.enrichment.join import JoinLookupStage
 from slipway.enrichment.online import LookupStage
+from slipway.guards.config import GuardsInput
+from slipway.guards.degraded import DegradedMode
+from slipway.guards.stages import guard_stages
+from slipway.guards.step import GuardsStep
 from slipway.registry.service import Registry
 from slipway.runtimes.compile import OnnxCompileStep
 from slipway.runtimes.parity import Tolerance
@@ -123,6 +128,7 @@ class Slipway:
         lookups: Lookups | None = None,
         compile: bool = True,
         parity: Tolerance | None = None,
+        guards: GuardsInput = None,
     ) -> BuiltArtifact:
         """Package ``model`` into an immutable artifact folder and return it.
 
@@ -136,6 +142,10 @@ class Slipway:
         ``compile`` (the default) the model is also compiled to ONNX where a converter exists
         and kept only if it matches the native model within ``parity`` (see
         ``slipway.runtimes.parity``); the build never fails because compilation failed.
+
+        ``guards`` (a mapping, a YAML/JSON file, or False for none) configures the runtime guards
+        fitted into the artifact (``slipway.guards.config``); by default domain, anomaly and
+        output checks flag rows, plus conformal prediction when there is validation data.
         """
         spec = BuildSpec(
             name=name,
@@ -156,6 +166,9 @@ class Slipway:
             trust_pickle=trust_pickle,
         )
         all_steps: list[BuildStep] = list(steps)
+        if guards is not False and (train is not None or guards is not None):
+            # the default guards are fitted on the training data; without it only asked-for ones fail
+            all_steps.append(GuardsStep(guards))
         if lookups is not None:
             all_steps.append(LookupsStep(lookups))
         if compile:
@@ -272,14 +285,17 @@ class Slipway:
         environ: Mapping[str, str] | None = None,
         trust_pickle: bool = False,
         trusted_types: Sequence[str] = (),
+        guards: bool = True,
+        deployment: str | None = None,
     ) -> Scorer:
-        """A Scorer for a registered version or artifact: its runtime, lookups, then ``stages``.
+        """A Scorer for a registered version or artifact: its runtime, lookups, guards, then ``stages``.
 
         ``runtime``: ``auto`` (the verified compiled runtime if any, else native), ``native`` or
         ``compiled``. ``lookups`` overrides the artifact's lookups for this deployment (a
         YAML/JSON file or entries; see ``slipway.enrichment.artifact``); lookup URLs are read
         from ``environ`` (default: the process environment). The lookup connections are closed
-        by ``close()``.
+        by ``close()``. ``guards=False`` leaves out the artifact's runtime guards; ``deployment``
+        names the deployment whose degraded mode (``degrade``) applies to the rows.
         """
         check_choice(runtime)
         artifact = (
@@ -289,7 +305,9 @@ class Slipway:
         )
         chosen = select_runtime(artifact, runtime)
         opened = self.lookup_stages(artifact, lookups=lookups, environ=environ)
-        return Scorer(artifact, runtime=chosen, stages=[*opened, *stages])
+        degraded = DegradedMode.from_registry(self.registry, deployment) if deployment else None
+        guarding = guard_stages(artifact, guards=guards, degraded=degraded)
+        return Scorer(artifact, runtime=chosen, stages=[*opened, *guarding, *stages])
 
     def lookup_stages(
         self,
@@ -732,6 +750,22 @@ class Slipway:
             self.registry.record_batch_run(record)
         except SlipwayError as failure:
             error.add_note(f"the failed run could not be recorded in the registry either: {failure}")
+
+    # -- degraded mode ---------------------------------------------------------------------
+
+    def degrade(self, name: str, mode: str, *, reason: str) -> Degradation:
+        """Put deployment ``name`` (a model name when it has no deployment) in degraded mode."""
+        return self.registry.degrade(name, mode, reason=reason)
+
+    def restore(self, name: str, *, reason: str | None = None) -> Degradation:
+        """Leave degraded mode; returns the state that ended."""
+        return self.registry.restore(name, reason=reason)
+
+    def degradation(self, name: str) -> Degradation | None:
+        return self.registry.degradation(name)
+
+    def degradations(self) -> list[Degradation]:
+        return self.registry.degradations()
 
     # -- audit -----------------------------------------------------------------------------
 

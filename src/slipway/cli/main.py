@@ -16,6 +16,7 @@ from slipway.cli import (
     batch_commands,
     build_commands,
     demo_commands,
+    guard_commands,
     registry_commands,
     serve_commands,
     validate_commands,
@@ -50,6 +51,7 @@ for module in (
     batch_commands,
     serve_commands,
     audit_commands,
+    guard_commands,
     demo_commands,
 ):
     module.install(cli)
