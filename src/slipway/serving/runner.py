@@ -36,6 +36,8 @@ class ServeSpec:
     lookups: str | None = None
     probe_record: dict[str, Any] | None = None
     trust_pickle: bool = False
+    guards: bool = True
+    deployment: str | None = None
     workers: int = 1
     config: ServeConfig = field(default_factory=ServeConfig)
 
