@@ -10,6 +10,8 @@ noise hits all alike); figures are medians over runs. Every server has one uvico
 * ``slipway onnx``: ``slipway serve ARTIFACT`` (verified ONNX runtime, schema checks, micro-batching);
 * ``slipway native``: ``slipway serve ARTIFACT --runtime native`` (a model with no compiled
   runtime: scikit-learn, micro-batched in a thread);
+* ``slipway all guards``: ``slipway serve ARTIFACT`` with every default guard on (domain,
+  anomaly, output, conformal); the two above run with ``--no-guards``;
 * ``mlflow``: ``mlflow models serve --env-manager local`` on the same model (own venv).
 
 Then ``slipway native`` with 1 and 2 workers (an OpenMP model: each worker's threads are limited
@@ -21,7 +23,6 @@ Run: ``python -m benchmarks serving`` (needs wrk: ``apt-get install -y wrk``). O
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import socket
 import subprocess
@@ -44,6 +45,7 @@ CONNECTIONS = (1, 8, 32)
 RUNS = int(os.environ.get("SLIPWAY_BENCH_RUNS", "3"))
 DURATION_S = float(os.environ.get("SLIPWAY_BENCH_SECONDS", "5"))
 TRAIN_ROWS = 20_000
+VALIDATION_ROWS = 2_000
 STARTUP_S = 180.0
 
 
@@ -122,15 +124,13 @@ def build_artifact(folder: Path) -> tuple[Path, dict[str, float]]:
     from benchmarks.runtime import wide_classifier
     from slipway.artifacts.builder import BuildSpec
     from slipway.artifacts.builder import build_artifact as build
+    from slipway.guards.step import GuardsStep
     from slipway.runtimes.compile import OnnxCompileStep
 
     model, frame, target = wide_classifier(TRAIN_ROWS)
-    built = build(
-        model,
-        BuildSpec(name="wide", train=frame, target=target),
-        output=folder / "wide",
-        steps=[OnnxCompileStep()],
-    )
+    spec = BuildSpec(name="wide", train=frame, validation=frame.tail(VALIDATION_ROWS), target=target)
+    # every default guard (domain, anomaly, output, conformal): served with --no-guards for "guards off"
+    built = build(model, spec, output=folder / "wide", steps=[GuardsStep(None), OnnxCompileStep()])
     if not built.manifest.sections["runtime"]["verified"]:
         raise SystemExit(f"no verified ONNX runtime: {built.manifest.sections['runtime']['reason']}")
     record = {name: float(value) for name, value in frame.drop(columns=target).iloc[0].items()}
@@ -147,7 +147,7 @@ def servers(artifact: Path, record: dict[str, float], home: Path) -> list[Server
     single = {**env, "OMP_NUM_THREADS": "1"}
     serve = [python, "-m", "slipway.cli.main", "serve", str(artifact), "--port", "{port}"]
     v1 = "/v1/models/wide/predict"
-    found = [
+    return [
         Server(
             "starlette+sklearn",
             [python, baseline, "sklearn", str(artifact), "{port}"],
@@ -164,12 +164,17 @@ def servers(artifact: Path, record: dict[str, float], home: Path) -> list[Server
             "/predict",
             single,
         ),
-        Server("slipway onnx", serve, v1, {"records": [record]}, "/readyz", env),
-        Server("slipway native", [*serve, "--runtime", "native"], v1, {"records": [record]}, "/readyz", env),
+        Server("slipway onnx", [*serve, "--no-guards"], v1, {"records": [record]}, "/readyz", env),
+        Server(
+            "slipway native",
+            [*serve, "--runtime", "native", "--no-guards"],
+            v1,
+            {"records": [record]},
+            "/readyz",
+            env,
+        ),
+        Server("slipway all guards", serve, v1, {"records": [record]}, "/readyz", env),
     ]
-    if importlib.util.find_spec("slipway.guards") is not None:
-        print("note: slipway.guards exists; a guards-on server is not wired into this benchmark yet")
-    return found
 
 
 def mlflow(record: dict[str, float]) -> Server | None:
@@ -248,11 +253,12 @@ def main() -> None:
         print()
         ratios(by_label, "slipway onnx", "starlette+onnx", 0.7)
         ratios(by_label, "slipway native", "starlette+sklearn", None)
-        ratios(by_label, "slipway onnx", "mlflow", 10.0)
-        ratios(by_label, "slipway native", "mlflow", None)
+        ratios(by_label, "slipway all guards", "mlflow", 10.0)
+        ratios(by_label, "slipway all guards", "slipway onnx", None)
+        ratios(by_label, "slipway onnx", "mlflow", None)
         print("goal: slipway native (micro-batching) >= 2x starlette+sklearn at 32 connections")
 
-        env = group[0].env
+        env = by_label["slipway onnx"].env if "slipway onnx" in by_label else group[-1].env
         serve = [
             sys.executable,
             "-m",
@@ -263,13 +269,16 @@ def main() -> None:
             "{port}",
             "--runtime",
             "native",
+            "--no-guards",
         ]
         v1, body = "/v1/models/wide/predict", {"records": [record]}
         workers = [
             Server("native 1 worker", serve, v1, body, "/readyz", env),
             Server("native 2 workers", [*serve, "--workers", "2"], v1, body, "/readyz", env),
         ]
-        print("\nworkers: the OpenMP (scikit-learn) model, model threads = cores // workers per worker")
+        print(
+            "\nworkers: the OpenMP (scikit-learn) model; each worker's model threads = its share of the cores"
+        )
         run_all(workers, (8, 32), log_dir)
         table(workers, (8, 32))
         for count in (8, 32):
