@@ -77,7 +77,7 @@ class DomainGuard:
         matrix = np.column_stack([batch.columns[name] for name in self._intervals])
         if matrix.dtype.kind not in "iuf":
             return list(self._intervals)  # a column of another type: check them one by one
-        hits: np.ndarray = ((matrix < self._lows) | (matrix > self._highs)).any(axis=0)
+        hits = np.asarray(((matrix < self._lows) | (matrix > self._highs)).any(axis=0))
         outside: list[bool] = hits.tolist()
         return [name for name, hit in zip(self._intervals, outside, strict=True) if hit]
 
