@@ -121,8 +121,8 @@ class AnomalyGuard:
                 Flag(
                     GUARD,
                     "unusual_combination",
-                    f"this combination of {', '.join(self.detector.features)} is unlike the training "
-                    f"data (score {score:g} > threshold {threshold:g})",
+                    f"this combination of values is unlike the training data "
+                    f"(score {score:g} > threshold {threshold:g})",
                     action=action,
                     detail={"score": score, "threshold": threshold},
                 ),

@@ -96,7 +96,7 @@ class DomainGuard:
                 Flag(
                     GUARD,
                     "below_range" if value < low else "above_range",
-                    f"{name} = {value:g} is outside the training interval [{low:g}, {high:g}]",
+                    f"{name} = {value:g} is outside [{low:g}, {high:g}] (the training range and its margin)",
                     action=action,
                     feature=name,
                     value=value,
