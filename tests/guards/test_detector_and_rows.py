@@ -83,5 +83,5 @@ def test_an_edited_guard_threshold_fails_verification(
     document["anomaly"]["threshold"] = 1e9  # silence the anomaly detector
     path.write_text(json.dumps(document))
 
-    with pytest.raises(IntegrityError, match="profile/guards/guards.json"):
+    with pytest.raises(IntegrityError, match=r"profile/guards/guards\.json"):
         load_artifact(folder)
