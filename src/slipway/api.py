@@ -58,8 +58,11 @@ from slipway.scoring.scorer import Scorer, Stage
 
 if TYPE_CHECKING:
     import pandas as pd
+    from starlette.applications import Starlette
 
     from slipway.scoring.runtime import Runtime
+    from slipway.serving.config import ServeConfig
+    from slipway.serving.degraded import DegradedProvider
     from slipway.validation.plan import Plan, SqlSource
     from slipway.validation.run import ValidationRun
 
@@ -324,6 +327,96 @@ class Slipway:
         )
         self._lookup_stages.extend(stages)
         return stages
+
+    # -- serve -----------------------------------------------------------------------------
+
+    def app(
+        self,
+        ref: str | Path | ModelRef,
+        *,
+        runtime: str = "auto",
+        lookups: Lookups | None = None,
+        stages: Sequence[Stage] = (),
+        config: ServeConfig | None = None,
+        degraded: DegradedProvider | None = None,
+        probe_record: Mapping[str, Any] | None = None,
+        environ: Mapping[str, str] | None = None,
+        trust_pickle: bool = False,
+        on_close: Callable[[], None] | None = None,
+    ) -> Starlette:
+        """An ASGI app scoring ``ref`` (see ``slipway.serving.app.create_app``); an alias is
+        resolved once, so the app serves that version even if the alias moves."""
+        from slipway.serving.app import create_app
+
+        version = None
+        if not (isinstance(ref, Path) or (isinstance(ref, str) and Path(ref).exists())):
+            record = self.resolve(ref)
+            ref, version = ModelRef(record.name, version=record.version), record.version
+        scorer = self.scorer(
+            ref, runtime=runtime, lookups=lookups, stages=stages, environ=environ, trust_pickle=trust_pickle
+        )
+
+        def close() -> None:
+            _close_stages(scorer)
+            if on_close is not None:
+                on_close()
+
+        return create_app(
+            scorer,
+            version=version,
+            config=config,
+            degraded=degraded,
+            probe_record=probe_record,
+            on_close=close,
+        )
+
+    def serve(
+        self,
+        ref: str,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        workers: int = 1,
+        runtime: str = "auto",
+        lookups: str | Path | None = None,
+        config: ServeConfig | None = None,
+        probe_record: Mapping[str, Any] | None = None,
+        trust_pickle: bool = False,
+    ) -> None:
+        """Serve ``ref`` over HTTP until interrupted (``slipway serve``); loopback by default.
+
+        Each of the ``workers`` processes limits its model threads to its share of the cores
+        before it loads the model (``slipway.runtimes.threads``).
+        """
+        from slipway.runtimes.threads import configure_threads
+        from slipway.serving.runner import ServeSpec, check_address, run_app, run_workers
+
+        check_address(host, port, workers)
+        if workers == 1:
+            configure_threads(workers=1)
+            app = self.app(
+                ref,
+                runtime=runtime,
+                lookups=lookups,
+                config=config,
+                probe_record=probe_record,
+                trust_pickle=trust_pickle,
+            )
+            run_app(app, host=host, port=port)
+            return
+        spec = ServeSpec(
+            ref=str(ref),
+            home=str(self.settings.home),
+            registry_url=str(self.settings.registry_url),
+            store_url=self.settings.store_url,
+            runtime=runtime,
+            lookups=None if lookups is None else str(lookups),
+            probe_record=None if probe_record is None else dict(probe_record),
+            trust_pickle=trust_pickle,
+            workers=workers,
+            config=config or ServeConfig(),
+        )
+        run_workers(spec, host=host, port=port)
 
     def verify(self, source: str | Path | ModelRef) -> Manifest:
         """Check every byte of a registered version's stored artifact (or of an artifact folder)."""
@@ -782,3 +875,22 @@ def connect(**overrides: str | Path | None) -> Slipway:
     """A ``Slipway`` on the stores named by the environment, with optional overrides
     (``home``, ``registry_url``, ``store_url``, ``actor``)."""
     return Slipway.from_env(**overrides)
+
+
+def worker_app() -> Starlette:
+    """The app of one ``slipway serve --workers N`` worker process (uvicorn imports it by name)."""
+    from slipway.runtimes.threads import configure_threads
+    from slipway.serving.runner import ServeSpec
+
+    spec = ServeSpec.from_env()
+    configure_threads(workers=spec.workers)  # before the model is loaded
+    sw = Slipway.from_env(home=spec.home, registry_url=spec.registry_url, store_url=spec.store_url)
+    return sw.app(
+        spec.ref,
+        runtime=spec.runtime,
+        lookups=spec.lookups,
+        config=spec.config,
+        probe_record=spec.probe_record,
+        trust_pickle=spec.trust_pickle,
+        on_close=sw.close,
+    )

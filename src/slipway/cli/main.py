@@ -18,6 +18,7 @@ from slipway.cli import (
     demo_commands,
     guard_commands,
     registry_commands,
+    serve_commands,
     validate_commands,
 )
 from slipway.cli.context import CliState
@@ -48,6 +49,7 @@ for module in (
     registry_commands,
     validate_commands,
     batch_commands,
+    serve_commands,
     audit_commands,
     guard_commands,
     demo_commands,
