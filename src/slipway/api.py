@@ -343,18 +343,32 @@ class Slipway:
         environ: Mapping[str, str] | None = None,
         trust_pickle: bool = False,
         on_close: Callable[[], None] | None = None,
+        deployment: str | None = None,
     ) -> Starlette:
         """An ASGI app scoring ``ref`` (see ``slipway.serving.app.create_app``); an alias is
-        resolved once, so the app serves that version even if the alias moves."""
+        resolved once, so the app serves that version even if the alias moves.
+
+        Without a ``degraded`` provider, the registry's degraded mode of ``deployment`` (default:
+        the model's name) applies to every row and every response says so."""
         from slipway.serving.app import create_app
+        from slipway.serving.degraded import DeploymentDegradedProvider
 
         version = None
         if not (isinstance(ref, Path) or (isinstance(ref, str) and Path(ref).exists())):
             record = self.resolve(ref)
             ref, version = ModelRef(record.name, version=record.version), record.version
+        artifact = self.load(ref, trust_pickle=trust_pickle)
         scorer = self.scorer(
-            ref, runtime=runtime, lookups=lookups, stages=stages, environ=environ, trust_pickle=trust_pickle
+            artifact,
+            runtime=runtime,
+            lookups=lookups,
+            stages=stages,
+            environ=environ,
+            deployment=(deployment or artifact.name) if degraded is None else None,
         )
+        if degraded is None:
+            modes = [stage for stage in scorer.stages if isinstance(stage, DegradedMode)]
+            degraded = DeploymentDegradedProvider(modes[0])
 
         def close() -> None:
             _close_stages(scorer)

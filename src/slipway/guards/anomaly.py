@@ -21,6 +21,7 @@ from slipway.core.flags import Flag
 from slipway.guards.config import AnomalyConfig, Policy
 from slipway.guards.policy import row_action
 from slipway.scoring.batch import Batch
+from slipway.scoring.scorer import Phase
 
 GUARD = "anomaly"
 MAX_FIT_ROWS = 20_000
@@ -99,7 +100,7 @@ class AnomalyGuard:
     """Input stage: flags rows whose feature combination is far less dense than the training data."""
 
     name = GUARD
-    phase = "input"
+    phase: Phase = "input"
     provides: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
 

@@ -28,6 +28,7 @@ from slipway.guards.config import Policy
 from slipway.guards.policy import row_action
 from slipway.guards.rows import RowValues
 from slipway.scoring.batch import Batch
+from slipway.scoring.scorer import Phase
 
 GUARD = "conformal"
 #: MAPIE's tolerance when comparing a class's score with the quantile (mapie._machine_precision).
@@ -53,7 +54,7 @@ class ConformalGuard:
     """Output stage: intervals or prediction sets for accepted rows; flags ambiguous or wide ones."""
 
     name = GUARD
-    phase = "output"
+    phase: Phase = "output"
     provides: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
 

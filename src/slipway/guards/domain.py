@@ -17,6 +17,7 @@ from slipway.core.profile import DataProfile
 from slipway.guards.config import DomainConfig, Policy
 from slipway.guards.policy import row_action
 from slipway.scoring.batch import Batch
+from slipway.scoring.scorer import Phase
 
 GUARD = "domain"
 
@@ -46,7 +47,7 @@ class DomainGuard:
     """Input stage: flags (or rejects, clips, hands to the fallback) rows outside the domain."""
 
     name = GUARD
-    phase = "input"
+    phase: Phase = "input"
     provides: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
 

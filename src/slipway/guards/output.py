@@ -14,6 +14,7 @@ from slipway.core.profile import DataProfile
 from slipway.guards.config import OutputConfig, Policy
 from slipway.guards.policy import row_action
 from slipway.scoring.batch import Batch
+from slipway.scoring.scorer import Phase
 
 GUARD = "output"
 
@@ -45,7 +46,7 @@ class OutputGuard:
     """Output stage: flags, rejects, clips or hands to the fallback rows with an implausible output."""
 
     name = GUARD
-    phase = "output"
+    phase: Phase = "output"
     provides: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
 

@@ -7,7 +7,10 @@ provider backed by the registry or a monitor rule can replace it without touchin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from slipway.guards.degraded import DegradedMode
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,3 +37,17 @@ class StaticDegradedProvider:
 
     def set(self, *, degraded: bool, reason: str | None = None) -> None:
         self.state = DegradedState(degraded, reason if degraded else None)
+
+
+class DeploymentDegradedProvider:
+    """The registry's degraded mode of a deployment (``slipway degrade NAME``), as read by the
+    scorer's ``DegradedMode`` stage: the same state answers the rows and the response."""
+
+    def __init__(self, stage: DegradedMode) -> None:
+        self.stage = stage
+
+    def current(self) -> DegradedState:
+        state = self.stage.state()
+        if state is None:
+            return NOT_DEGRADED
+        return DegradedState(True, f"{state.mode}: {state.reason}")
