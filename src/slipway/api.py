@@ -604,6 +604,7 @@ class Slipway:
         trust_pickle: bool = False,
         trusted_types: Sequence[str] = (),
         scorer_factory: ScorerFactory | None = None,
+        guards: bool = True,
     ) -> BatchResult:
         """Score every row of ``input`` with ``model`` and write Parquet parts to the folder ``output``.
 
@@ -614,13 +615,14 @@ class Slipway:
         ``"spark"`` (``master`` [local[*]], ``partitions``). The run is recorded in the registry
         and audited (``batch.completed`` / ``batch.failed``); a failed run leaves nothing under
         ``output``. ``scorer_factory`` builds each worker's scorer [the artifact's verified
-        runtime and its lookups as joins, as online: ``slipway.adapters.batch_scorer``].
+        runtime, its lookups as joins and its guards, as online: ``slipway.adapters.batch_scorer``;
+        ``guards=False`` leaves the guards out].
         """
         trust = TrustOptions(pickle=trust_pickle, skops_types=tuple(trusted_types))
         if scorer_factory is None:
-            from slipway.adapters.batch_scorer import artifact_scorer
+            from slipway.adapters.batch_scorer import artifact_scorer, unguarded_scorer
 
-            scorer_factory = artifact_scorer
+            scorer_factory = artifact_scorer if guards else unguarded_scorer
         runner = _batch_engine(engine, workers=workers, partitions=partitions, master=master)
         try:
             return self._score(

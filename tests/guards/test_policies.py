@@ -68,7 +68,10 @@ def test_reject_returns_no_prediction_and_the_reason(
     assert [row["rejected"] for row in rows] == [False, True, False]
     assert rows[1]["prediction"] is None
     assert rows[1]["flags"][0]["action"] == "reject"
-    assert "surface = 400 is outside the training interval" in rows[1]["flags"][0]["message"]
+    assert (
+        "surface = 400 is outside [11.4, 156.6] (the training range and its margin)"
+        in rows[1]["flags"][0]["message"]
+    )
     assert rows[0]["prediction"] is not None and rows[2]["prediction"] is not None
 
 

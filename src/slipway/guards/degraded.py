@@ -26,6 +26,7 @@ from slipway.core.errors import InvalidInputError
 from slipway.core.flags import Action, Flag
 from slipway.scoring.batch import Batch
 from slipway.scoring.result import ScoredBatch
+from slipway.scoring.scorer import Phase
 
 if TYPE_CHECKING:
     from slipway.registry.service import Registry
@@ -38,7 +39,7 @@ class DegradedMode:
     """Input stage applying the deployment's degraded state to every row (see the module doc)."""
 
     name = GUARD
-    phase = "input"
+    phase: Phase = "input"
     provides: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
 

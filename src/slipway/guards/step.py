@@ -143,3 +143,14 @@ class GuardsStep:
                 f"only {len(validation)} validation rows (the default needs {DEFAULT_CONFORMAL_ROWS})",
             )
         return ConformalConfig.model_validate({}), None
+
+
+def describe_guards(section: dict[str, Any]) -> str:
+    """One line for a manifest's ``guards`` section: each guard with its policy, and the fallback."""
+    policies = section.get("policies") or {}
+    text = ", ".join(f"{name} ({policy})" for name, policy in policies.items()) or "none"
+    if section.get("fallback"):
+        text += f"; fallback {section['fallback']}"
+    if section.get("conformal_skipped"):
+        text += f"; no conformal: {section['conformal_skipped']}"
+    return text
