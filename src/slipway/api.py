@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from slipway.scoring.runtime import Runtime
     from slipway.serving.config import ServeConfig
     from slipway.serving.degraded import DegradedProvider
+    from slipway.serving.runner import ServeSpec
     from slipway.validation.plan import Plan, SqlSource
     from slipway.validation.run import ValidationRun
 
@@ -342,16 +343,14 @@ class Slipway:
         probe_record: Mapping[str, Any] | None = None,
         environ: Mapping[str, str] | None = None,
         trust_pickle: bool = False,
-        on_close: Callable[[], None] | None = None,
+        guards: bool = True,
         deployment: str | None = None,
+        on_close: Callable[[], None] | None = None,
     ) -> Starlette:
         """An ASGI app scoring ``ref`` (see ``slipway.serving.app.create_app``); an alias is
-        resolved once, so the app serves that version even if the alias moves.
-
-        Without a ``degraded`` provider, the registry's degraded mode of ``deployment`` (default:
-        the model's name) applies to every row and every response says so."""
+        resolved once, so the app serves that version even if the alias moves. The degraded
+        mode of ``deployment`` [the model's name] applies to every request."""
         from slipway.serving.app import create_app
-        from slipway.serving.degraded import DeploymentDegradedProvider
 
         version = None
         if not (isinstance(ref, Path) or (isinstance(ref, str) and Path(ref).exists())):
@@ -364,11 +363,9 @@ class Slipway:
             lookups=lookups,
             stages=stages,
             environ=environ,
-            deployment=(deployment or artifact.name) if degraded is None else None,
+            guards=guards,
+            deployment=deployment or artifact.name,
         )
-        if degraded is None:
-            modes = [stage for stage in scorer.stages if isinstance(stage, DegradedMode)]
-            degraded = DeploymentDegradedProvider(modes[0])
 
         def close() -> None:
             _close_stages(scorer)
@@ -396,28 +393,17 @@ class Slipway:
         config: ServeConfig | None = None,
         probe_record: Mapping[str, Any] | None = None,
         trust_pickle: bool = False,
+        guards: bool = True,
+        deployment: str | None = None,
     ) -> None:
         """Serve ``ref`` over HTTP until interrupted (``slipway serve``); loopback by default.
 
         Each of the ``workers`` processes limits its model threads to its share of the cores
         before it loads the model (``slipway.runtimes.threads``).
         """
-        from slipway.runtimes.threads import configure_threads
         from slipway.serving.runner import ServeSpec, check_address, run_app, run_workers
 
         check_address(host, port, workers)
-        if workers == 1:
-            configure_threads(workers=1)
-            app = self.app(
-                ref,
-                runtime=runtime,
-                lookups=lookups,
-                config=config,
-                probe_record=probe_record,
-                trust_pickle=trust_pickle,
-            )
-            run_app(app, host=host, port=port)
-            return
         spec = ServeSpec(
             ref=str(ref),
             home=str(self.settings.home),
@@ -427,10 +413,32 @@ class Slipway:
             lookups=None if lookups is None else str(lookups),
             probe_record=None if probe_record is None else dict(probe_record),
             trust_pickle=trust_pickle,
+            guards=guards,
+            deployment=deployment,
             workers=workers,
             config=config or ServeConfig(),
         )
-        run_workers(spec, host=host, port=port)
+        if workers == 1:
+            run_app(self._serving_app(spec), host=host, port=port)
+        else:
+            run_workers(spec, host=host, port=port)  # each worker process calls worker_app()
+
+    def _serving_app(self, spec: ServeSpec, *, on_close: Callable[[], None] | None = None) -> Starlette:
+        from slipway.runtimes.threads import configure_threads
+        from slipway.serving.runner import serving_cores
+
+        configure_threads(workers=spec.workers, cores=serving_cores(spec.workers))  # before the model loads
+        return self.app(
+            spec.ref,
+            runtime=spec.runtime,
+            lookups=spec.lookups,
+            config=spec.config,
+            probe_record=spec.probe_record,
+            trust_pickle=spec.trust_pickle,
+            guards=spec.guards,
+            deployment=spec.deployment,
+            on_close=on_close,
+        )
 
     def verify(self, source: str | Path | ModelRef) -> Manifest:
         """Check every byte of a registered version's stored artifact (or of an artifact folder)."""
@@ -895,18 +903,8 @@ def connect(**overrides: str | Path | None) -> Slipway:
 
 def worker_app() -> Starlette:
     """The app of one ``slipway serve --workers N`` worker process (uvicorn imports it by name)."""
-    from slipway.runtimes.threads import configure_threads
     from slipway.serving.runner import ServeSpec
 
     spec = ServeSpec.from_env()
-    configure_threads(workers=spec.workers)  # before the model is loaded
     sw = Slipway.from_env(home=spec.home, registry_url=spec.registry_url, store_url=spec.store_url)
-    return sw.app(
-        spec.ref,
-        runtime=spec.runtime,
-        lookups=spec.lookups,
-        config=spec.config,
-        probe_record=spec.probe_record,
-        trust_pickle=spec.trust_pickle,
-        on_close=sw.close,
-    )
+    return sw._serving_app(spec, on_close=sw.close)

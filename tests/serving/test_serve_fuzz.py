@@ -36,8 +36,10 @@ def test_schemathesis_finds_no_server_error(serve_process, apartments_served, zi
             "100",
             "--seed",
             "20261127",
+            # one worker: hypothesis describing strategies in two threads at once hit CPython 3.11's
+            # "AST constructor recursion depth mismatch" (a tool error, not a server one)
             "--workers",
-            "2",
+            "1",
             "--generation-database",
             "none",
             "--report",

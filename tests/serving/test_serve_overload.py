@@ -9,9 +9,9 @@ import time
 
 import httpx
 import pytest
-from stages import GateStage, SlowStage
 
 from slipway.serving.config import ServeConfig
+from support.slow_stages import GateStage, SlowStage
 
 V1 = "/v1/models/credit/predict"
 

@@ -82,6 +82,8 @@ def _probe_record(text: str | None) -> dict[str, Any] | None:
 @click.option(
     "--probe-record", help="The self-probe's record: a JSON object or @FILE [from the training profile]."
 )
+@click.option("--no-guards", is_flag=True, help="Leave out the artifact's runtime guards.")
+@click.option("--deployment", help="Deployment whose degraded mode applies (slipway degrade) [model name].")
 @click.option("--trust-pickle", is_flag=True, help="Accept a pickle model (runs code on load!).")
 def serve(
     model_ref: str,
@@ -98,6 +100,8 @@ def serve(
     score_in: str,
     probe_interval: float,
     probe_record: str | None,
+    no_guards: bool,
+    deployment: str | None,
     trust_pickle: bool,
 ) -> None:
     """Serve MODEL_REF (NAME:VERSION, NAME@ALIAS or an artifact path) over HTTP until interrupted.
@@ -127,6 +131,8 @@ def serve(
         config=config,
         probe_record=_probe_record(probe_record),
         trust_pickle=trust_pickle,
+        guards=not no_guards,
+        deployment=deployment,
     )
 
 

@@ -173,6 +173,9 @@ def _coerce_array(spec: ColumnSpec, values: np.ndarray) -> np.ndarray:
 
 
 def _numbers(spec: ColumnSpec, items: list[Any]) -> np.ndarray:
+    fast = _plain_numbers(spec, items)
+    if fast is not None:
+        return fast
     has_null = False
     for row, value in enumerate(items):
         if value is None or (isinstance(value, float) and value != value):
@@ -199,6 +202,26 @@ def _first_out_of_range(items: list[Any], *, integer: bool) -> int:
         except (OverflowError, TypeError):
             return row
     return 0
+
+
+def _plain_numbers(spec: ColumnSpec, items: list[Any]) -> np.ndarray | None:
+    """The hot path (one request of plain JSON numbers): the array, or None to check row by row.
+
+    ``type(v) is int`` leaves out bool; anything unusual (None, NaN where not allowed, bool,
+    strings, out-of-range integers) goes the slow way, which names the row and value.
+    """
+    try:
+        if spec.kind == "integer":
+            if all(type(value) is int for value in items):
+                return np.asarray(items, dtype=np.int64)
+            return None
+        if all(type(value) is float or type(value) is int for value in items):
+            if not spec.nullable and any(value != value for value in items):  # NaN, without numpy's overhead
+                return None
+            return np.asarray(items, dtype=np.float64)
+    except OverflowError:
+        return None
+    return None
 
 
 def _is_number(value: Any, *, integer: bool) -> bool:

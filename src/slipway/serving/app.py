@@ -31,7 +31,13 @@ from slipway.scoring.scorer import Scorer
 from slipway.serving import openapi
 from slipway.serving.batcher import MicroBatcher, Outcome
 from slipway.serving.config import ServeConfig
-from slipway.serving.degraded import DegradedProvider, StaticDegradedProvider
+from slipway.serving.degraded import (
+    NOT_DEGRADED,
+    DegradedProvider,
+    DegradedState,
+    StageDegradedProvider,
+    provider_for,
+)
 from slipway.serving.health import ProbeResult, Readiness, SelfProbe
 from slipway.serving.metrics import CONTENT_TYPE, ServingMetrics
 from slipway.serving.model import ServedModel
@@ -136,7 +142,7 @@ class ModelServer:
         request: Request,
         protocol: str,
         parse: Callable[[bytes, Request], Parsed],
-        render: Callable[[Parsed, Outcome, str, dict[str, Any]], Any],
+        render: Callable[[Parsed, Outcome, str, dict[str, Any], DegradedState], Any],
     ) -> Response:
         started = time.perf_counter()
         rid = request_id(request)
@@ -152,15 +158,22 @@ class ModelServer:
                 "predict_ms": round(outcome.scored.timings.get("predict_ms", 0.0), 3),
                 "batch_rows": outcome.batch_rows,
             }
-            response = json_response(render(parsed, outcome, rid, timing), 200, self._headers(rid))
+            state = DegradedState.from_notes(outcome.scored.notes.get("degraded")) or self._degraded_now()
+            response = json_response(
+                render(parsed, outcome, rid, timing, state), 200, self._headers(rid, state)
+            )
             kind = None
         except Exception as error:  # noqa: BLE001 - every failure is answered as JSON; 5xx only for server faults
             response, kind = error_response(error, rid)
         self.metrics.request(protocol, response.status_code, time.perf_counter() - started, kind)
         return response
 
-    def _headers(self, rid: str) -> dict[str, str]:
-        state = self.degraded.current()
+    def _degraded_now(self) -> DegradedState:
+        # The degraded-mode stage notes every batch it scores while degraded: no note, no state
+        # (and no registry read on the event loop).
+        return NOT_DEGRADED if isinstance(self.degraded, StageDegradedProvider) else self.degraded.current()
+
+    def _headers(self, rid: str, state: DegradedState) -> dict[str, str]:
         return {
             "X-Request-ID": rid,
             "X-Slipway-Model": f"{self.model.name}:{self.model.version_label}",
@@ -169,19 +182,22 @@ class ModelServer:
             "X-Slipway-Degraded": "true" if state.degraded else "false",
         }
 
-    def render_v1(self, parsed: Parsed, outcome: Outcome, rid: str, timing: dict[str, Any]) -> Any:
-        state = self.degraded.current()
+    def render_v1(
+        self, parsed: Parsed, outcome: Outcome, rid: str, timing: dict[str, Any], state: DegradedState
+    ) -> Any:
         return {
             "model": self.model.identity(),
             "request_id": rid,
             "predictions": rows_of(outcome.scored, outcome.start, outcome.stop),
             "degraded": state.degraded,
             "degraded_reason": state.reason,
+            "degraded_mode": state.mode,
             "timing": timing,
         }
 
-    def render_v2(self, parsed: Parsed, outcome: Outcome, rid: str, timing: dict[str, Any]) -> Any:
-        state = self.degraded.current()
+    def render_v2(
+        self, parsed: Parsed, outcome: Outcome, rid: str, timing: dict[str, Any], state: DegradedState
+    ) -> Any:
         rows = rows_of(outcome.scored, outcome.start, outcome.stop)
         parameters: dict[str, Any] = {
             "request_id": rid,
@@ -190,8 +206,9 @@ class ModelServer:
             "degraded": state.degraded,
             "total_ms": timing["total_ms"],
         }
-        if state.reason:
-            parameters["degraded_reason"] = state.reason
+        if state.degraded:
+            parameters["degraded_reason"] = state.reason or ""
+            parameters["degraded_mode"] = state.mode or ""
         return {
             "model_name": self.model.name,
             "model_version": self.model.version_label,
@@ -200,7 +217,9 @@ class ModelServer:
             "outputs": oip.outputs(rows, parsed.options.get("outputs")),
         }
 
-    def render_mlflow(self, parsed: Parsed, outcome: Outcome, rid: str, timing: dict[str, Any]) -> Any:
+    def render_mlflow(
+        self, parsed: Parsed, outcome: Outcome, rid: str, timing: dict[str, Any], state: DegradedState
+    ) -> Any:
         return mlflow.predictions(rows_of(outcome.scored, outcome.start, outcome.stop))
 
     # -- health ------------------------------------------------------------------------------
@@ -222,6 +241,7 @@ class ModelServer:
             "queue_depth": self.batcher.depth,
             "degraded": state.degraded,
             "degraded_reason": state.reason,
+            "degraded_mode": state.mode,
             "probe": self.probe.to_dict(),
         }
 
@@ -237,14 +257,15 @@ def create_app(
 ) -> Starlette:
     """A Starlette app serving ``scorer``'s model (``version`` is its registry version, if any).
 
-    ``degraded`` supplies the endpoint's degraded state [never degraded]; ``probe_record`` is the
+    ``degraded`` supplies the endpoint's degraded state [the scorer's degraded-mode stage, if
+    any; else never degraded]; ``probe_record`` is the
     record the self-probe scores [typical values from the training profile]; ``on_close`` runs
     at shutdown, after the last request (e.g. closing lookup connections).
     """
     server = ModelServer(
         ServedModel(scorer, version),
         config or ServeConfig(),
-        degraded=degraded or StaticDegradedProvider(),
+        degraded=degraded or provider_for(scorer.stages),
         probe_record=probe_record,
         on_close=on_close,
     )

@@ -36,6 +36,8 @@ class ServeSpec:
     lookups: str | None = None
     probe_record: dict[str, Any] | None = None
     trust_pickle: bool = False
+    guards: bool = True
+    deployment: str | None = None
     workers: int = 1
     config: ServeConfig = field(default_factory=ServeConfig)
 
@@ -54,6 +56,19 @@ class ServeSpec:
         data = json.loads(text)
         data["config"] = ServeConfig(**data["config"])
         return cls(**data)
+
+
+def serving_cores(workers: int) -> int:
+    """Cores for the model threads of ``workers`` server processes: all but one per worker.
+
+    Each worker's event loop needs a core next to its model threads: with two cores, one worker
+    and two OpenMP threads, the threads' spin-waiting starved the event loop and a
+    HistGradientBoosting server fell from ~500 to under 10 requests/s (benchmarks/serving).
+    ``configure_threads`` then gives each worker ``max(1, (cores - workers) // workers)``.
+    """
+    from slipway.runtimes.threads import available_cores
+
+    return max(1, available_cores() - workers)
 
 
 def check_address(host: str, port: int, workers: int) -> None:

@@ -1,0 +1,51 @@
+"""Number columns: the fast path for plain JSON numbers agrees with the row-by-row checks."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from slipway.core.errors import InvalidInputError
+from slipway.scoring.schema import ColumnSpec, coerce_column
+
+NUMBER = ColumnSpec("x", "number", nullable=False)
+NULLABLE = ColumnSpec("x", "number", nullable=True)
+INTEGER = ColumnSpec("n", "integer", nullable=False)
+
+
+@pytest.mark.parametrize(
+    ("spec", "values", "expected"),
+    [
+        (NUMBER, [1.5, 2, -3.0], [1.5, 2.0, -3.0]),
+        (NULLABLE, [1.5, None, math.nan], [1.5, math.nan, math.nan]),
+        (INTEGER, [1, 2, 3], [1, 2, 3]),
+        (INTEGER, [1, 2.0], [1, 2]),
+        (NUMBER, [2**70], [float(2**70)]),
+    ],
+    ids=["floats-and-ints", "nulls-allowed", "integers", "integral-float", "big-int-as-float"],
+)
+def test_numbers_are_typed(spec, values, expected):
+    result = coerce_column(spec, values)
+    assert result.dtype == (np.int64 if spec.kind == "integer" else np.float64)
+    np.testing.assert_array_equal(result, np.asarray(expected, dtype=result.dtype))
+
+
+@pytest.mark.parametrize(
+    ("spec", "values", "match"),
+    [
+        (NUMBER, [1.0, math.nan], r"column 'x', row 1: null/NaN is not allowed"),
+        (NUMBER, [1.0, None], r"column 'x', row 1: null/NaN is not allowed"),
+        (NUMBER, [True], r"column 'x', row 0: expected a number, got True \(bool\)"),
+        (NUMBER, ["1.5"], r"column 'x', row 0: expected a number, got '1.5'"),
+        (NUMBER, [1.0, 10**400], r"column 'x', row 1: 1000.*\.\.\. is out of range for a number"),
+        (INTEGER, [1, 2**63], r"column 'n', row 1: 9223372036854775808 is out of range for an integer"),
+        (INTEGER, [1, 2.5], r"column 'n', row 1: expected an integer, got 2.5"),
+        (INTEGER, [False], r"column 'n', row 0: expected an integer, got False"),
+    ],
+    ids=["nan", "null", "bool", "string", "too-big-float", "too-big-int", "fraction", "bool-int"],
+)
+def test_bad_numbers_name_the_row_and_value(spec, values, match):
+    with pytest.raises(InvalidInputError, match=match):
+        coerce_column(spec, values)
