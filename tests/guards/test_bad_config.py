@@ -203,7 +203,10 @@ def test_cli_build_fits_the_guards_of_the_file(
 
 
 def test_cli_build_stores_a_fallback_model_named_in_the_guards_file(
-    credit_files: dict[str, Path], credit_data: ExampleData, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    credit_files: dict[str, Path],
+    credit_data: ExampleData,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     simple = credit.pipeline(max_iter=5).fit(
         credit_data.train[list(credit.FEATURES)], credit_data.train[credit.TARGET]
@@ -212,7 +215,8 @@ def test_cli_build_stores_a_fallback_model_named_in_the_guards_file(
     folder.mkdir()
     (folder / "fallback.skops").write_bytes(sio.dumps(simple))
     guards = folder / "guards.yaml"
-    guards.write_text("anomaly:\n  policy: fallback\nfallback:\n  model: fallback.skops\n")  # relative to the YAML
+    # the model file is named relative to the YAML file
+    guards.write_text("anomaly:\n  policy: fallback\nfallback:\n  model: fallback.skops\n")
 
     assert cli_build(credit_files, tmp_path / "home", "--guards", str(guards), "-o", str(tmp_path / "a")) == 0
 
