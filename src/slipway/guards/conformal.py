@@ -100,7 +100,8 @@ class ConformalGuard:
         if batch.probabilities is None or self.classes is None:
             return
         accepted = batch.accepted
-        members = (1 - np.nan_to_num(batch.probabilities, nan=1.0)) - self.quantile <= EPSILON
+        # NaN probabilities (rejected rows) compare False: an empty set, never read or flagged
+        members = (1 - batch.probabilities) - self.quantile <= EPSILON
         # rows share few distinct sets: encode each as a bit pattern, build each set (and its
         # flag, immutable) once, instead of once per row
         codes = members.astype(np.int64) @ (1 << np.arange(members.shape[1], dtype=np.int64))

@@ -20,6 +20,7 @@ from slipway.scoring.batch import Batch
 from slipway.scoring.scorer import Phase
 
 GUARD = "domain"
+_SMALL = 64  # below this many rows, plain Python beats pandas' hashing
 
 
 def fit_domain(config: DomainConfig, profile: DataProfile) -> dict[str, Any]:
@@ -32,6 +33,9 @@ def fit_domain(config: DomainConfig, profile: DataProfile) -> dict[str, Any]:
             "kind": feature.kind,
             "allow_missing": config.allow_missing.get(name, feature.nullable),
         }
+        # the input schema already refuses nulls where training had none: check only the
+        # features whose missing values training had but the configuration forbids
+        entry["check_missing"] = feature.nullable and not entry["allow_missing"]
         if name in config.intervals:
             entry["interval"] = [float(v) for v in config.intervals[name]]
         elif feature.is_numeric and feature.minimum is not None and feature.maximum is not None:
@@ -68,7 +72,7 @@ class DomainGuard:
                 continue
             if name in self._known and "interval" not in entry:
                 self._check_categories(batch, name, values, entry)
-            if not entry["allow_missing"]:
+            if entry.get("check_missing"):
                 self._check_missing(batch, name, values)
 
     def _outside_columns(self, batch: Batch) -> list[str]:
@@ -110,7 +114,7 @@ class DomainGuard:
     def _check_categories(self, batch: Batch, name: str, values: np.ndarray, entry: dict[str, Any]) -> None:
         known = self._known[name]
         # most batches hold only known values: check the distinct values first (hashing, in C)
-        distinct = pd.unique(values)
+        distinct = pd.unique(values) if len(values) > _SMALL else values
         if all(value is None or value in known for value in distinct.tolist()):
             return
         unknown = [

@@ -93,7 +93,7 @@ class OutputGuard:
     def _check_certainty(self, batch: Batch) -> None:
         assert self.min_certainty is not None
         assert batch.probabilities is not None
-        top = np.nan_to_num(batch.probabilities.max(axis=1), nan=1.0)
+        top = batch.probabilities.max(axis=1)  # NaN for rejected rows: compares False below
         uncertain = np.flatnonzero(batch.accepted & (top < self.min_certainty))
         # one immutable flag for all such rows: each row's probabilities show its certainty
         flag = Flag(
