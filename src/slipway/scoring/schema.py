@@ -143,7 +143,7 @@ def _number_block(schema: InputSchema, raw: Mapping[str, Any]) -> dict[str, np.n
     specs = [spec for spec in schema.columns if spec.kind == "number"]
     if len(specs) < 2:
         return None
-    lists = [raw.get(spec.name) for spec in specs]
+    lists: list[Any] = [raw.get(spec.name) for spec in specs]
     if not all(type(values) is list for values in lists):
         return None
     if not set(map(type, itertools.chain.from_iterable(lists))) <= _PLAIN_NUMBERS:  # type() in C: no bool
