@@ -23,7 +23,11 @@ rng = np.random.default_rng(0)
 frame = pd.DataFrame(rng.normal(size=(rows, 30)), columns=[f"f{i:02d}" for i in range(30)])
 frame["y"] = (frame.f00 + frame.f01 * frame.f02 + rng.normal(0, 0.5, rows) > 0).astype(np.int64)
 model = HistGradientBoostingClassifier(max_iter=100, random_state=0).fit(frame.drop(columns="y"), frame.y)
-mlflow.sklearn.save_model(model, sys.argv[1], input_example=frame.drop(columns="y").head(2))
+# MLflow 3.17 saves with skops and asks which types to trust; this is our own model
+trusted = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
+mlflow.sklearn.save_model(
+    model, sys.argv[1], input_example=frame.drop(columns="y").head(2), skops_trusted_types=trusted
+)
 """
 
 

@@ -49,3 +49,19 @@ def test_numbers_are_typed(spec, values, expected):
 def test_bad_numbers_name_the_row_and_value(spec, values, match):
     with pytest.raises(InvalidInputError, match=match):
         coerce_column(spec, values)
+
+
+def test_many_number_columns_are_typed_together_with_the_same_checks():
+    from slipway.scoring.schema import InputSchema, enforce
+
+    schema = InputSchema(tuple(ColumnSpec(f"c{i}", "number", nullable=i == 0) for i in range(5)))
+    good = {f"c{i}": [1, 2.5] for i in range(5)}
+    columns, rows = enforce(schema, good)
+    assert rows == 2 and [columns[f"c{i}"].tolist() for i in range(5)] == [[1.0, 2.5]] * 5
+    assert math.isnan(enforce(schema, {**good, "c0": [math.nan, 1.0]})[0]["c0"][0])
+    with pytest.raises(InvalidInputError, match=r"column 'c3', row 1: null/NaN is not allowed"):
+        enforce(schema, {**good, "c3": [1.0, math.nan]})
+    with pytest.raises(InvalidInputError, match=r"column 'c2', row 0: expected a number, got True"):
+        enforce(schema, {**good, "c2": [True, 1.0]})
+    with pytest.raises(InvalidInputError, match=r"column 'c4', row 1: .* is out of range"):
+        enforce(schema, {**good, "c4": [1.0, 10**400]})

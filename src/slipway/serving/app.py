@@ -152,10 +152,10 @@ class ModelServer:
             parsed = parse(body, request)
             outcome = await self._submit(parsed.columns, parsed.n_rows)
             timing = {
-                "total_ms": round((time.perf_counter() - started) * 1e3, 3),
-                "queue_ms": round(outcome.queue_ms, 3),
-                "score_ms": round(outcome.score_ms, 3),
-                "predict_ms": round(outcome.scored.timings.get("predict_ms", 0.0), 3),
+                "total_ms": (time.perf_counter() - started) * 1e3,
+                "queue_ms": outcome.queue_ms,
+                "score_ms": outcome.score_ms,
+                "predict_ms": outcome.scored.timings.get("predict_ms", 0.0),
                 "batch_rows": outcome.batch_rows,
             }
             state = DegradedState.from_notes(outcome.scored.notes.get("degraded")) or self._degraded_now()
