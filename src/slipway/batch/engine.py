@@ -104,6 +104,8 @@ class BatchOutcome:
     peak_rss: dict[str, int] = field(default_factory=dict)
     #: How many times workers loaded the artifact (Spark: once per Python worker process).
     artifact_loads: int | None = None
+    #: The runtime the workers scored with (``onnx``, ``native``; comma-separated if they differed).
+    runtime: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -120,6 +122,7 @@ class BatchOutcome:
             "parts_resumed": self.parts_resumed,
             "peak_rss": dict(self.peak_rss),
             "artifact_loads": self.artifact_loads,
+            "runtime": self.runtime,
         }
 
 

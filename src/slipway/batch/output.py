@@ -28,9 +28,11 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from slipway.core.errors import InvalidInputError
 from slipway.scoring.result import ScoredBatch, to_plain
+from slipway.scoring.row_flags import RowFlags
 from slipway.scoring.schema import Columns
 
 PREDICTION = "prediction"
@@ -173,12 +175,17 @@ def _predictions(values: np.ndarray, rejected: np.ndarray, kind: pa.DataType) ->
     return pa.array(values, type=kind, mask=rejected, from_pandas=True)
 
 
-def _flags_column(flags: Sequence[Sequence[Any]], flagged: np.ndarray) -> pa.Array:
-    """The JSON of each row's flags; rows without flags (most) share one "[]" string."""
-    texts = [NO_FLAGS] * len(flags)
-    for row in np.flatnonzero(flagged).tolist():
-        texts[row] = json.dumps([f.to_dict() for f in flags[row]], separators=(",", ":"), default=to_plain)
-    return pa.array(texts, type=pa.string())
+def _flags_column(flags: RowFlags, flagged: np.ndarray) -> pa.Array:
+    """The JSON of each row's flags; rows without flags (most) share one "[]", built in Arrow."""
+    n = len(flags)
+    empty = pa.repeat(pa.scalar(NO_FLAGS, pa.string()), n)
+    if not flagged.any():
+        return empty
+    texts = [
+        json.dumps([f.to_dict() for f in flags[row]], separators=(",", ":"), default=to_plain)
+        for row in np.flatnonzero(flagged).tolist()
+    ]
+    return pc.replace_with_mask(empty, pa.array(flagged, type=pa.bool_()), pa.array(texts, type=pa.string()))
 
 
 def _extras(extras: dict[str, list[Any]], n: int) -> pa.Array:

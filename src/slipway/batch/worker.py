@@ -62,6 +62,7 @@ class PartResult:
     sha256: str
     size: int
     peak_rss: int
+    runtime: str = ""
 
 
 _SCORERS: dict[str, Scorer] = {}
@@ -142,7 +143,8 @@ def warm(spec: ArtifactSpec) -> int:
 
 def score_part(plan: ScoringPlan, index: int, table: pa.Table, folder: str) -> PartResult:
     """Score one part and write it as ``folder/part-NNNNNN.parquet`` (renamed into place when whole)."""
-    output = score_table(plan, scorer_for(plan), table)
+    scorer = scorer_for(plan)
+    output = score_table(plan, scorer, table)
     name = part_name(index)
     final = Path(folder) / name
     partial = final.with_name(f".{name}.{os.getpid()}.tmp")
@@ -154,7 +156,15 @@ def score_part(plan: ScoringPlan, index: int, table: pa.Table, folder: str) -> P
     flagged = int(pc.sum(output.column("flagged")).as_py() or 0)
     rejected = int(pc.sum(output.column("rejected")).as_py() or 0)
     return PartResult(
-        index, name, output.num_rows, flagged, rejected, sha256, final.stat().st_size, peak_rss()
+        index,
+        name,
+        output.num_rows,
+        flagged,
+        rejected,
+        sha256,
+        final.stat().st_size,
+        peak_rss(),
+        scorer.runtime_name,
     )
 
 
