@@ -24,6 +24,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,7 @@ from slipway.core.errors import (
     SlipwayError,
     StoreError,
 )
+from slipway.enrichment.artifact import deployment_lookups
 from slipway.runtimes.threads import configure_threads
 
 _SHIPPED: dict[tuple[int, str], str] = {}
@@ -95,7 +97,10 @@ class SparkBatchEngine:
         loads = spark.sparkContext.accumulator(0)
         runtimes = spark.sparkContext.accumulator(frozenset[str](), _NameSet())
         schema = layout.schema()
-        scored = frame.mapInArrow(_ScorePartition(plan, schema, loads, runtimes), from_arrow_schema(schema))
+        with _worker_environment(spark, _lookup_variables(job)):  # captured when the function is wrapped
+            scored = frame.mapInArrow(
+                _ScorePartition(plan, schema, loads, runtimes), from_arrow_schema(schema)
+            )
         staging = output.with_name(f".{output.name}.slipway-partial-{uuid.uuid4().hex[:8]}")
         previous = spark.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch", "10000") or "10000"
         spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(job.chunk_rows))
@@ -190,6 +195,33 @@ class _NameSet(AccumulatorParam[frozenset[str]]):
 def _task_cpus() -> int:
     context = TaskContext.get()
     return max(1, context.cpus()) if context is not None else 1
+
+
+def _lookup_variables(job: BatchJob) -> dict[str, str]:
+    """The environment variables naming the artifact's lookup databases, as the driver has them."""
+    names = {spec.source.url_env for spec in deployment_lookups(job.artifact)}
+    return {name: os.environ[name] for name in sorted(n for n in names if n) if name in os.environ}
+
+
+@contextmanager
+def _worker_environment(spark: SparkSession, variables: dict[str, str]) -> Iterator[None]:
+    """Python workers get ``variables`` in their environment, for the functions wrapped meanwhile.
+
+    The lookup stages in each worker read their database URL from the environment; Spark's
+    workers get the environment of the JVM, started maybe long before the variable was set, plus
+    ``SparkContext.environment``, which travels with each Python function.
+    """
+    environment = spark.sparkContext.environment
+    previous = {name: environment.get(name) for name in variables}
+    environment.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                environment.pop(name, None)
+            else:
+                environment[name] = value
 
 
 def _read(spark: SparkSession, job: BatchJob) -> DataFrame:
