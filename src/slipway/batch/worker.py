@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from slipway.artifacts.deferred import DeferredRunner
 from slipway.artifacts.loader import LoadedArtifact, load_artifact
 from slipway.artifacts.verify import verify_artifact
 from slipway.batch.output import OutputLayout, table_columns
@@ -70,13 +71,21 @@ _LOADS: dict[str, int] = {}
 
 
 def scorer_for(plan: ArtifactSpec, *, folder: str | None = None) -> Scorer:
-    """The process's scorer for ``plan``: the artifact is loaded and verified on first use only."""
+    """The process's scorer for ``plan``: the artifact is loaded and verified on first use only.
+
+    Its native model is deserialised only if the scorer uses it: a scorer on the verified
+    compiled runtime never imports the model's library (``DeferredRunner``).
+    """
     factory = plan.scorer_factory
     key = f"{plan.digest}/{factory.__module__}.{factory.__qualname__}"
     scorer = _SCORERS.get(key)
     if scorer is None:
-        artifact = load_artifact(Path(folder or plan.artifact), expected_digest=plan.digest, trust=plan.trust)
+        artifact = load_artifact(
+            Path(folder or plan.artifact), expected_digest=plan.digest, trust=plan.trust, defer_model=True
+        )
         scorer = factory(artifact)
+        if scorer.runtime_name == "native" and isinstance(artifact.runner, DeferredRunner):
+            artifact.runner.loaded()  # the native model scores: load it now, not in the first chunk
         _SCORERS[key] = scorer
         _LOADS[plan.digest] = _LOADS.get(plan.digest, 0) + 1
     return scorer
