@@ -177,7 +177,7 @@ class _ScorePartition:
         scorer = scorer_for(self.plan, folder=SparkFiles.get(self.plan.artifact))
         if first:
             self.loads.add(1)
-            self.runtimes.add(frozenset([scorer.runtime_name]))
+        self.runtimes.add(frozenset([scorer.runtime_name]))  # every task: workers may be reused
         for batch in batches:
             yield from score_table(self.plan, scorer, batch).cast(self.schema).to_batches()
 
