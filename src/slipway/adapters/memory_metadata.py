@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from slipway.core.audit import GENESIS_HASH, AuditDraft, AuditEvent, seal
 from slipway.core.batch_run import BatchRunRecord
+from slipway.core.degradation import Degradation
 from slipway.core.errors import ConflictError, NotFoundError
 from slipway.core.records import ModelRecord, ValidationRunRecord, VersionRecord, VersionStatus
 
@@ -28,6 +29,7 @@ class _State:
     head: tuple[int, str] = (0, GENESIS_HASH)
     runs: list[ValidationRunRecord] = field(default_factory=list)
     batch_runs: dict[str, BatchRunRecord] = field(default_factory=dict)
+    degradations: dict[str, Degradation] = field(default_factory=dict)
 
     def copy(self) -> _State:
         """A copy whose containers are independent; the records in them are immutable."""
@@ -40,6 +42,7 @@ class _State:
             head=self.head,
             runs=list(self.runs),
             batch_runs=dict(self.batch_runs),
+            degradations=dict(self.degradations),
         )
 
 
@@ -189,6 +192,20 @@ class InMemoryTransaction:
         runs = [r for r in self._state.batch_runs.values() if model is None or r.model == model]
         runs.sort(key=lambda r: (r.finished_at, r.run_id), reverse=True)
         return runs if limit is None else runs[:limit]
+
+    def get_degradation(self, name: str) -> Degradation | None:
+        return self._state.degradations.get(name)
+
+    def list_degradations(self) -> list[Degradation]:
+        return [self._state.degradations[name] for name in sorted(self._state.degradations)]
+
+    def put_degradation(self, record: Degradation) -> None:
+        self._check_writable()
+        self._state.degradations[record.name] = record
+
+    def delete_degradation(self, name: str) -> None:
+        self._check_writable()
+        self._state.degradations.pop(name, None)
 
     def _model(self, name: str) -> ModelRecord:
         found = self.get_model(name)

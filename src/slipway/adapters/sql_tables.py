@@ -134,3 +134,15 @@ batch_runs = sa.Table(
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("options", sa.JSON, nullable=False),
 )
+
+# One row per deployment in degraded mode (deleted when it is restored); history is in the audit log.
+degradations = sa.Table(
+    "degradations",
+    metadata,
+    sa.Column("name", sa.String(NAME_LENGTH), primary_key=True),
+    sa.Column("mode", sa.String(20), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("since", sa.String(TIME_LENGTH), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("rule", sa.JSON, nullable=True),
+)

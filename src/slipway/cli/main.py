@@ -16,7 +16,9 @@ from slipway.cli import (
     batch_commands,
     build_commands,
     demo_commands,
+    guard_commands,
     registry_commands,
+    serve_commands,
     validate_commands,
 )
 from slipway.cli.context import CliState
@@ -47,7 +49,9 @@ for module in (
     registry_commands,
     validate_commands,
     batch_commands,
+    serve_commands,
     audit_commands,
+    guard_commands,
     demo_commands,
 ):
     module.install(cli)

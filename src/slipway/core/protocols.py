@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from slipway.core.audit import AuditDraft, AuditEvent
 from slipway.core.batch_run import BatchRunRecord
+from slipway.core.degradation import Degradation
 from slipway.core.records import ModelRecord, ValidationRunRecord, VersionRecord, VersionStatus
 
 if TYPE_CHECKING:
@@ -88,6 +89,18 @@ class MetadataTransaction(Protocol):
     def list_batch_runs(self, *, model: str | None = None, limit: int | None = None) -> list[BatchRunRecord]:
         """Runs newest first, all or those of ``model``."""
         ...
+
+    def get_degradation(self, name: str) -> Degradation | None: ...
+
+    def list_degradations(self) -> list[Degradation]:
+        """Deployments in degraded mode, by name."""
+        ...
+
+    def put_degradation(self, record: Degradation) -> None:
+        """Store the deployment's degraded state, replacing any earlier one."""
+        ...
+
+    def delete_degradation(self, name: str) -> None: ...
 
 
 class MetadataStore(Protocol):
