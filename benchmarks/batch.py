@@ -12,13 +12,14 @@ scikit-learn is verified (``--no-compile`` scores the native model).
 | pandas + scikit-learn | the floor: ``ParquetFile.iter_batches`` in 100k chunks, ``predict_proba``, write |
 | pandas + onnxruntime | the same loop with the artifact's verified ONNX model (context) |
 | slipway local | ``Slipway.score`` on the local engine (2 workers), guards off |
-| slipway local + guards | the same with per-feature range checks against the training profile |
+| slipway local + guards | the same with the artifact's default runtime guards (``slipway.guards``: domain, |
+| | anomaly, conformal interval/set, output), fitted by ``slipway build`` |
 | spark read+write | ``spark.read.parquet(...).write.parquet(...)``: Spark's own floor (context) |
-| slipway spark | ``Slipway.score`` on the Spark engine, ``local[2]`` |
+| slipway spark | ``Slipway.score`` on the Spark engine, ``local[2]``, guards off (as ``spark_udf``) |
+| slipway spark + guards | the same with the default guards |
 | mlflow spark_udf | MLflow's ``spark_udf`` on the same model and Spark session |
 
-The guards row uses a per-feature range check (flags every value outside the training range, as
-the domain guard of ``slipway.guards`` does) until that package is merged. Timings of slipway
+Timings of slipway
 include starting the worker processes, loading and verifying the artifact, hashing the input for
 its fingerprint and recording the run. Spark's start is excluded for every Spark contender.
 
@@ -45,6 +46,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -54,13 +56,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sklearn.ensemble import HistGradientBoostingClassifier
 
+from slipway.adapters.batch_scorer import artifact_scorer
 from slipway.api import Slipway
-from slipway.artifacts.loader import LoadedArtifact, load_artifact
-from slipway.core.flags import Flag
+from slipway.artifacts.loader import load_artifact
 from slipway.core.settings import Settings
 from slipway.examples import credit
-from slipway.runtimes.selection import compiled_runtime, select_runtime
-from slipway.scoring.batch import Batch
+from slipway.runtimes.selection import compiled_runtime
 from slipway.scoring.scorer import Scorer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,48 +71,6 @@ CHUNK_ROWS = 100_000
 FLOOR = "pandas + scikit-learn"
 SPARK = "slipway spark local[2]"
 UDF = "mlflow spark_udf local[2]"
-
-
-class RangeCheck:
-    """Flags numeric values outside the training range (what the domain guard does)."""
-
-    name = "range_check"
-    phase = "input"
-    provides: tuple[str, ...] = ()
-    requires: tuple[str, ...] = ()
-
-    def __init__(self, bounds: dict[str, tuple[float, float]]) -> None:
-        self.bounds = bounds
-
-    def apply(self, batch: Batch) -> None:
-        for feature, (low, high) in self.bounds.items():
-            values = batch.columns[feature]
-            outside = np.flatnonzero((values < low) | (values > high))
-            for row in outside.tolist():
-                value = float(values[row])
-                batch.flag(
-                    row,
-                    Flag(
-                        "range",
-                        "out_of_range",
-                        f"{feature} outside the training range",
-                        feature=feature,
-                        value=value,
-                        detail={"minimum": low, "maximum": high},
-                    ),
-                )
-
-
-def guarded_scorer(artifact: LoadedArtifact) -> Scorer:
-    """The scorer slipway builds by default (verified runtime), plus the range checks."""
-    profile = artifact.profile
-    assert profile is not None
-    bounds = {
-        f.name: (float(f.minimum), float(f.maximum))
-        for f in profile.features
-        if f.is_numeric and f.minimum is not None and f.maximum is not None
-    }
-    return Scorer(artifact, runtime=select_runtime(artifact, "auto"), stages=(RangeCheck(bounds),))
 
 
 @dataclass(frozen=True)
@@ -134,14 +93,14 @@ def prepare(name: str, rows: int, sw: Slipway, *, compile: bool) -> Case:
     OUTPUT.mkdir(parents=True, exist_ok=True)
     source = OUTPUT / f"{name}-{rows}.parquet"
     if name == "wide":
-        train = wide_frame(20_000, seed=0)
-        noise = np.random.default_rng(0).normal(0, 0.5, len(train))
-        train["y"] = (train.f00 + train.f01 * train.f02 + noise > 0).astype(np.int64)
+        train, validation = wide_frame(20_000, seed=0), wide_frame(5_000, seed=2)
+        for frame, seed in ((train, 0), (validation, 2)):
+            noise = np.random.default_rng(seed).normal(0, 0.5, len(frame))
+            frame["y"] = (frame.f00 + frame.f01 * frame.f02 + noise > 0).astype(np.int64)
         features = tuple(c for c in train.columns if c != "y")
-        model = HistGradientBoostingClassifier(max_iter=100, random_state=0).fit(
-            train[list(features)], train.y
-        )
-        build: dict[str, Any] = {"train": train, "target": "y"}
+        model = HistGradientBoostingClassifier(max_iter=100, random_state=0)
+        model.fit(train[list(features)], train.y)
+        build: dict[str, Any] = {"train": train, "validation": validation, "target": "y"}
         if not source.exists():
             wide_frame(rows, seed=1).to_parquet(source, index=False, row_group_size=CHUNK_ROWS)
     else:
@@ -160,7 +119,8 @@ def prepare(name: str, rows: int, sw: Slipway, *, compile: bool) -> Case:
     shutil.rmtree(artifact, ignore_errors=True)
     built = sw.build(model, name=name, output=artifact, compile=compile, **build)
     runtime = built.manifest.sections.get("runtime", {})
-    print(f"  artifact {name}: compiled runtime verified: {runtime.get('verified', False)}", flush=True)
+    guards = sorted(built.manifest.sections.get("guards", {}))
+    print(f"  artifact {name}: compiled runtime verified: {runtime.get('verified', False)}; guards {guards}")
     return Case(name, source, model, artifact, tuple(features))
 
 
@@ -304,21 +264,30 @@ def main(argv: list[str] | None = None) -> None:
     case = prepare(options.model, rows, sw, compile=not options.no_compile)
     source, artifact = case.source, case.artifact
 
-    def local(factory: Any = None) -> Callable[[Path], object]:
-        extra = {"scorer_factory": factory} if factory else {}
-        return lambda out: sw.score(artifact, source, out, chunk_rows=CHUNK_ROWS, workers=2, **extra)
+    unguarded = partial(artifact_scorer, guards=False)
+
+    def local(factory: Any) -> Callable[[Path], object]:
+        return lambda out: sw.score(
+            artifact, source, out, chunk_rows=CHUNK_ROWS, workers=2, scorer_factory=factory
+        )
+
+    def on_spark(factory: Any) -> Callable[[Path], object]:
+        return lambda out: sw.score(
+            artifact, source, out, engine="spark", chunk_rows=CHUNK_ROWS, scorer_factory=factory
+        )
 
     contenders: dict[str, Callable[[Path], object]] = {FLOOR: lambda out: pandas_floor(case, out)}
     onnx = onnx_predict_proba(case)
     if onnx is not None:
         contenders["pandas + onnxruntime"] = lambda out: pandas_floor(case, out, predict_proba=onnx)
-    contenders["slipway local"] = local()
-    contenders["slipway local + guards"] = local(guarded_scorer)
+    contenders["slipway local"] = local(unguarded)
+    contenders["slipway local + guards"] = local(artifact_scorer)
     spark = None
     if not options.no_spark:
         spark = spark_session()
         contenders["spark read+write"] = lambda out: spark.read.parquet(str(source)).write.parquet(str(out))
-        contenders[SPARK] = lambda out: sw.score(artifact, source, out, engine="spark", chunk_rows=CHUNK_ROWS)
+        contenders[SPARK] = on_spark(unguarded)
+        contenders["slipway spark + guards"] = on_spark(artifact_scorer)
         udf = mlflow_udf(spark, case)
         if udf is not None:
             contenders[UDF] = udf

@@ -3,16 +3,20 @@ identical predictions, probabilities, flags (with reasons), rejections and extra
 
 from __future__ import annotations
 
+from collections import Counter
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from slipway.adapters.batch_scorer import artifact_scorer
 from slipway.batch.output import to_online_rows
-from slipway.batch.worker import default_scorer
+from slipway.batch.worker import default_scorer, factory_name
 from slipway.examples import apartments
 from support.batch_stages import guarded_scorer
+from support.flag_paths import PathContext, assert_same_rows
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -49,7 +53,8 @@ def test_python_api_local_engine_and_spark_agree(
 
 @pytest.fixture(scope="module")
 def compiled_lookup_model(batch_home, apartments_model, apartments_data, tmp_path_factory) -> str:
-    """apartments with its zip lookup declared and a verified ONNX runtime, as `slipway build` makes it."""
+    """apartments as `slipway build` makes it: its zip lookup declared, its default runtime guards
+    fitted, and a verified ONNX runtime."""
     built = batch_home.build(
         apartments_model,
         name="apartments",
@@ -61,57 +66,56 @@ def compiled_lookup_model(batch_home, apartments_model, apartments_data, tmp_pat
         output=tmp_path_factory.mktemp("artifacts") / "apartments-compiled-lookup",
     )
     assert built.manifest.sections["runtime"]["verified"], built.manifest.sections["runtime"]["reason"]
+    assert {"domain", "conformal"} <= set(built.manifest.sections["guards"]["guards"])
     return f"apartments:{batch_home.register(built).version}"
 
 
 @pytest.fixture
-def flats_to_score(
-    apartments_data, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> tuple[pd.DataFrame, Path]:
-    """Apartments as requests send them (the zip code, not its price), some with unknown or no zip code;
-    the zip table in a SQLite file named by the environment variable the artifact's lookup reads."""
+def flats_to_score(apartments_data, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> pd.DataFrame:
+    """Apartments as requests send them (the zip code, not its price): some with an unknown or no
+    zip code, some too large for the training range. The zip table is a SQLite file named by the
+    environment variable the artifact's lookup reads."""
     monkeypatch.setenv(apartments.ZIP_DB_URL_ENV, apartments.write_zip_table(tmp_path / "zip.db"))
-    frame = apartments_data.holdout.drop(columns=[apartments.LOOKUP_VALUE, apartments.TARGET]).reset_index(
-        drop=True
-    )
-    frame.insert(0, "row_id", range(len(frame)))
+    frame = apartments_data.holdout.drop(columns=[apartments.LOOKUP_VALUE, apartments.TARGET])
+    frame = frame.reset_index(drop=True)
     frame[apartments.LOOKUP_KEY] = frame[apartments.LOOKUP_KEY].astype(object)
     frame.loc[frame.index[5::61], apartments.LOOKUP_KEY] = "99999"  # no market price: rejected
     frame.loc[frame.index[11::89], apartments.LOOKUP_KEY] = None  # no zip code: rejected
-    path = tmp_path / "flats.parquet"
-    frame.to_parquet(path, index=False, row_group_size=400)
-    return frame, path
+    frame.loc[frame.index[3::47], "surface"] = 400.0  # outside the training range: flagged
+    return frame
 
 
-def test_lookups_and_the_compiled_runtime_give_the_same_rows_online_local_and_on_spark(
-    batch_home, compiled_lookup_model: str, flats_to_score, spark, tmp_path: Path
+def test_lookups_guards_and_the_compiled_runtime_give_the_same_rows_online_local_and_on_spark(
+    batch_home, compiled_lookup_model: str, flats_to_score: pd.DataFrame, spark, tmp_path: Path
 ) -> None:
-    frame, source = flats_to_score
-    scorer = batch_home.scorer(compiled_lookup_model)  # online: one batched query per call
-    try:
-        online_batch = scorer.score_frame(frame)
-    finally:
-        _close(scorer)
-    online = online_batch.rows()
+    frame = flats_to_score
+    context = PathContext(batch_home, compiled_lookup_model, tmp_path)
 
-    local = batch_home.score(compiled_lookup_model, source, tmp_path / "local", chunk_rows=300, workers=2)
-    on_spark = batch_home.score(
-        compiled_lookup_model, source, tmp_path / "spark", engine="spark", partitions=3
+    scored = assert_same_rows(context, frame)  # Python API (online lookups), local engine, Spark (joins)
+
+    seen = Counter((flag["guard"], flag["code"]) for row in scored for flag in row["flags"])
+    no_zip = frame.index[11::89]
+    misses = frame.index[5::61].difference(no_zip)
+    rejected = misses.union(no_zip)
+    assert (seen[("lookup", "lookup_miss")], seen[("lookup", "lookup_missing_key")]) == (
+        len(misses),
+        len(no_zip),
     )
-
-    assert online_batch.runtime == "onnx"
-    assert local.outcome.runtime == on_spark.outcome.runtime == "onnx"
-    assert output_rows(tmp_path / "local") == online
-    assert output_rows(tmp_path / "spark") == online
-    rejected = sum(row["rejected"] for row in online)
-    assert rejected == len(frame.index[5::61].union(frame.index[11::89]))
-    codes = {flag["code"] for row in online for flag in row["flags"]}
-    assert codes == {"lookup_miss", "lookup_missing_key"}
-    for result in (local, on_spark):
-        assert (result.record.rows_in, result.record.rows_rejected) == (len(frame), rejected)
-        assert result.record.options["runtime"] == "onnx"
+    assert sum(row["rejected"] for row in scored) == len(rejected)
+    assert seen[("domain", "above_range")] >= len(frame.index[3::47].difference(rejected)) > 0
+    assert all(row["interval"] is not None for row in scored if not row["rejected"])
+    assert batch_home.scorer(compiled_lookup_model).runtime_name == "onnx"
+    runs = batch_home.batch_runs("apartments", limit=2)
+    assert {run.engine: run.options["runtime"] for run in runs} == {"local": "onnx", "spark": "onnx"}
 
 
-def _close(scorer) -> None:
-    for stage in scorer.stages:
-        stage.close()
+def test_a_partial_scorer_factory_is_named_by_its_function_and_arguments(
+    batch_home, credit_parquet: Path, tmp_path: Path
+) -> None:
+    unguarded = partial(artifact_scorer, guards=False)
+    assert factory_name(unguarded) == "slipway.adapters.batch_scorer.artifact_scorer(guards=False)"
+    assert factory_name(artifact_scorer) == "slipway.adapters.batch_scorer.artifact_scorer"
+    result = batch_home.score(
+        "credit:1", credit_parquet, tmp_path / "out", workers=1, scorer_factory=unguarded
+    )
+    assert result.record.rows_in == pq.read_metadata(credit_parquet).num_rows

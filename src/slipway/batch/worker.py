@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +71,15 @@ _SCORERS: dict[str, Scorer] = {}
 _LOADS: dict[str, int] = {}
 
 
+def factory_name(factory: ScorerFactory) -> str:
+    """A stable name for a scorer factory: a function, or a ``functools.partial`` of one."""
+    if isinstance(factory, partial):
+        arguments = [repr(value) for value in factory.args]
+        arguments += [f"{name}={value!r}" for name, value in sorted(factory.keywords.items())]
+        return f"{factory_name(factory.func)}({', '.join(arguments)})"
+    return f"{factory.__module__}.{getattr(factory, '__qualname__', type(factory).__qualname__)}"
+
+
 def scorer_for(plan: ArtifactSpec, *, folder: str | None = None) -> Scorer:
     """The process's scorer for ``plan``: the artifact is loaded and verified on first use only.
 
@@ -77,7 +87,7 @@ def scorer_for(plan: ArtifactSpec, *, folder: str | None = None) -> Scorer:
     compiled runtime never imports the model's library (``DeferredRunner``).
     """
     factory = plan.scorer_factory
-    key = f"{plan.digest}/{factory.__module__}.{factory.__qualname__}"
+    key = f"{plan.digest}/{factory_name(factory)}"
     scorer = _SCORERS.get(key)
     if scorer is None:
         artifact = load_artifact(

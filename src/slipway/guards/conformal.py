@@ -103,9 +103,14 @@ class ConformalGuard:
         labels = self.classes.tolist()
         sets = batch.extra("prediction_set")  # noqa: S610 - not Django
         action = row_action(self.policy)
-        for row, member in zip(accepted.tolist(), members.tolist(), strict=True):
-            chosen = [label for label, inside in zip(labels, member, strict=True) if inside]
-            sets[row] = chosen
+        # One bit per class: rows share few distinct sets, each built once (per-row work is a copy).
+        codes = (members.astype(np.int64) << np.arange(members.shape[1])).sum(axis=1)
+        chosen_for = {
+            code: [label for bit, label in enumerate(labels) if code >> bit & 1]
+            for code in np.unique(codes).tolist()
+        }
+        for row, code in zip(accepted.tolist(), codes.tolist(), strict=True):
+            sets[row] = chosen = list(chosen_for[code])
             if len(chosen) != 1:
                 batch.flag(
                     row,

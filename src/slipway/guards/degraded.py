@@ -19,8 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from slipway.core.degradation import Degradation, DegradedModeName, check_mode
 from slipway.core.errors import InvalidInputError
 from slipway.core.flags import Action, Flag
@@ -102,11 +100,7 @@ class DegradationRule:
 
     def observe(self, scored: ScoredBatch) -> bool:
         """Record the batch's rows; True when the rule fires."""
-        hits = np.fromiter(
-            (any(flag.guard == self.guard for flag in flags) for flags in scored.flags),
-            dtype=bool,
-            count=len(scored.flags),
-        )
+        hits = scored.flags.mask(lambda flag: flag.guard == self.guard)
         for hit in hits[-self.window :].tolist():
             if len(self._recent) == self.window:
                 self._flagged -= self._recent[0]

@@ -9,7 +9,7 @@ that were touched, so only flagged rows cost anything and batch outputs visit on
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import overload
 
 import numpy as np
@@ -48,7 +48,9 @@ class RowFlags(Sequence[list[Flag]]):
         return self._n_rows
 
     def __iter__(self) -> Iterator[list[Flag]]:
-        return (self[row] for row in range(self._n_rows))
+        # Reading only: rows without flags give a fresh empty list, not kept (add with ``add``).
+        rows = self._rows
+        return (rows.get(row) or [] for row in range(self._n_rows))
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, RowFlags):
@@ -75,6 +77,14 @@ class RowFlags(Sequence[list[Flag]]):
     def flagged_mask(self) -> np.ndarray:
         mask = np.zeros(self._n_rows, dtype=bool)
         mask[self.flagged_rows()] = True
+        return mask
+
+    def mask(self, matches: Callable[[Flag], bool]) -> np.ndarray:
+        """Rows with at least one flag that ``matches``, as a boolean array; visits flagged rows only."""
+        mask = np.zeros(self._n_rows, dtype=bool)
+        for row, found in self._rows.items():
+            if any(matches(flag) for flag in found):
+                mask[row] = True
         return mask
 
     def _index(self, row: int) -> int:
