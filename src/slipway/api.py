@@ -753,7 +753,12 @@ class Slipway:
             rows_flagged=outcome.rows_flagged,
             rows_rejected=outcome.rows_rejected,
             output_digest=outcome.output_digest,
-            options={**options, "parts": outcome.parts, "parts_resumed": outcome.parts_resumed},
+            options={
+                **options,
+                "parts": outcome.parts,
+                "parts_resumed": outcome.parts_resumed,
+                "runtime": outcome.runtime,
+            },
         )
         self.registry.record_batch_run(record)
         return BatchResult(record=record, outcome=outcome)

@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from slipway.core.degradation import Degradation, DegradedModeName, check_mode
 from slipway.core.errors import InvalidInputError, SlipwayError
 from slipway.core.flags import Action, Flag
 from slipway.scoring.batch import Batch
 from slipway.scoring.result import ScoredBatch
+from slipway.scoring.row_flags import RowFlags
 from slipway.scoring.scorer import Phase
 
 if TYPE_CHECKING:
@@ -105,13 +104,9 @@ class DegradationRule:
         """Record the batch's rows; True when the rule fires."""
         return self.observe_flags(scored.flags)
 
-    def observe_flags(self, rows: Sequence[Sequence[Flag]]) -> bool:
+    def observe_flags(self, rows: RowFlags) -> bool:
         """Record rows given by their flags; True when the rule fires."""
-        hits = np.fromiter(
-            (any(flag.guard == self.guard for flag in flags) for flags in rows),
-            dtype=bool,
-            count=len(rows),
-        )
+        hits = rows.mask(lambda flag: flag.guard == self.guard)
         for hit in hits[-self.window :].tolist():
             if len(self._recent) == self.window:
                 self._flagged -= self._recent[0]

@@ -150,11 +150,7 @@ class FallbackStage:
         self.fallback = fallback
 
     def apply(self, batch: Batch) -> None:
-        wanted = np.fromiter(
-            (any(flag.action == "fallback" for flag in flags) for flags in batch.flags),
-            dtype=bool,
-            count=batch.n_rows,
-        )
+        wanted = batch.flags.mask(lambda flag: flag.action == "fallback")
         rows = np.flatnonzero(wanted & batch.accepted)
         if rows.size == 0:
             return
