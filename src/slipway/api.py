@@ -54,6 +54,9 @@ from slipway.scoring.scorer import Scorer, Stage
 if TYPE_CHECKING:
     import pandas as pd
 
+    from slipway.core.deployment import DeploymentRecord, OutcomeRecord
+    from slipway.rollout.abtest import Readout
+    from slipway.rollout.service import Rollouts
     from slipway.scoring.runtime import Runtime
     from slipway.validation.plan import Plan, SqlSource
     from slipway.validation.run import ValidationRun
@@ -641,6 +644,49 @@ class Slipway:
             error.add_note(f"the failed run could not be recorded in the registry either: {failure}")
 
     # -- audit -----------------------------------------------------------------------------
+
+    # -- release (see slipway.rollout) -------------------------------------------------------
+
+    @cached_property
+    def rollouts(self) -> Rollouts:
+        from slipway.rollout.service import Rollouts
+
+        return Rollouts(self.registry)
+
+    def deploy(
+        self, name: str, model_ref: str, *, options: Mapping[str, Any] | None = None
+    ) -> DeploymentRecord:
+        """Create deployment ``name`` serving ``model_ref`` (or replace its stable version when idle)."""
+        return self.rollouts.deploy(name, model_ref, options=options)
+
+    def rollout(
+        self,
+        name: str,
+        model_ref: str,
+        *,
+        strategy: str = "canary",
+        options: Mapping[str, Any] | None = None,
+        **policy: Any,
+    ) -> DeploymentRecord:
+        """Release ``model_ref`` on deployment ``name`` by ``strategy`` (canary, blue-green, ab, shadow);
+        ``policy``: steps, min_requests, min_seconds, approval, split, shadow_percent, thresholds."""
+        return self.rollouts.start(name, model_ref, strategy=strategy, options=options, **policy)
+
+    def rollback(self, name: str, *, reason: str | None = None) -> DeploymentRecord:
+        return self.rollouts.rollback(name, reason=reason)
+
+    def status(self, name: str) -> dict[str, Any]:
+        return self.rollouts.status(name)
+
+    def ab_report(
+        self, name: str, *, alpha: float = 0.05, power: float = 0.8, mde: float | None = None
+    ) -> Readout:
+        return self.rollouts.ab_report(name, alpha=alpha, power=power, mde=mde)
+
+    def feedback(
+        self, name: str, value: float, *, request_id: str | None = None, user_key: str | None = None
+    ) -> OutcomeRecord:
+        return self.rollouts.feedback(name, value, request_id=request_id, user_key=user_key)
 
     def audit_log(self, model: str | None = None) -> list[AuditEvent]:
         return self.registry.audit_log(model=model)

@@ -17,6 +17,7 @@ from slipway.cli import (
     build_commands,
     demo_commands,
     registry_commands,
+    rollout_commands,
     validate_commands,
 )
 from slipway.cli.context import CliState
@@ -48,6 +49,7 @@ for module in (
     validate_commands,
     batch_commands,
     audit_commands,
+    rollout_commands,
     demo_commands,
 ):
     module.install(cli)
