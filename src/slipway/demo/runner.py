@@ -10,7 +10,7 @@ from rich.console import Console
 
 from slipway.api import Slipway
 from slipway.core.settings import Settings
-from slipway.demo import batch_stage, registry_stage, runtime_stage, validation_stage
+from slipway.demo import batch_stage, registry_stage, rollout_stage, runtime_stage, validation_stage
 from slipway.demo.context import DemoContext
 
 Stage = Callable[[DemoContext], None]
@@ -26,6 +26,7 @@ STAGES: tuple[Stage, ...] = (
     runtime_stage.compiled_runtime,
     runtime_stage.lookups_batch,
     batch_stage.score_file,
+    rollout_stage.canary_release,
 )
 
 
