@@ -73,7 +73,8 @@ def test_a_healthy_canary_steps_through_and_is_promoted(rollouts: Rollouts, regi
     ]  # fmt: skip
     promoted = registry.audit_log()[-1]
     assert promoted.after is not None and promoted.after["result"] == "promoted"
-    assert promoted.after["checks"][0]["name"] == "error rate"
+    assert promoted.after["analysis"]["checks"][0]["name"] == "error rate"
+    assert promoted.after["analysis"]["candidate"]["requests"] == 300
 
 
 def test_a_bad_canary_is_rolled_back_with_its_reasons(rollouts: Rollouts, registry: Registry) -> None:
@@ -85,6 +86,7 @@ def test_a_bad_canary_is_rolled_back_with_its_reasons(rollouts: Rollouts, regist
     assert (record.state, record.stable.version, record.candidate) == (DeploymentState.STABLE, 1, None)
     event = registry.audit_log()[-1]
     assert event.after is not None and event.after["candidate"] == 3
+    assert event.after["analysis"]["candidate"]["requests"] == 300  # what it took to decide
     assert event.after["reasons"][0].startswith("error rate: candidate 2")
 
 

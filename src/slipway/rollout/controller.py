@@ -34,7 +34,7 @@ def after_verdict(record: DeploymentRecord, policy: Policy, verdict: Verdict, no
     """The canary's next state for an analysis verdict; None to keep holding."""
     if record.state is not DeploymentState.ROLLING or policy.strategy is not Strategy.CANARY:
         return None
-    summary = verdict.to_dict()
+    summary = {"analysis": verdict.to_dict()}  # the checks, and what each slot did in this step
     if verdict.decision is Decision.ROLLBACK:
         return ended(
             record, policy, now, promoted=False, details={"reasons": list(verdict.reasons), **summary}
