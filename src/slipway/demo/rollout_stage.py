@@ -34,8 +34,8 @@ def canary_release(ctx: DemoContext) -> None:
     holdout = ctx.state["apartments_holdout"].drop(columns=[apartments.TARGET, apartments.LOOKUP_VALUE])
     records: list[dict[str, Any]] = holdout.to_dict("records")
     for scorer in scorers.values():  # warm up, as a server's probe does before a slot gets traffic
-        for record in records[:20]:
-            scorer.score_records([record])
+        for row in records[:20]:
+            scorer.score_records([row])
     sw.deploy(DEPLOYMENT, "apartments:1")
     for ref, label in (
         ("apartments:2", "v2 (more trees)"),
