@@ -36,6 +36,7 @@ from slipway.batch.sources import Source, arrow_types, check_columns, open_file_
 from slipway.batch.worker import ArtifactSpec, ScorerFactory, planning_artifact
 from slipway.core.audit import AuditEvent, ChainReport, parse_time, utc_now_iso
 from slipway.core.batch_run import BatchRunRecord, BatchRunStatus
+from slipway.core.degradation import Degradation
 from slipway.core.errors import ConflictError, InvalidInputError, NotFoundError, SlipwayError
 from slipway.core.manifest import Manifest
 from slipway.core.model import TrustOptions
@@ -45,6 +46,10 @@ from slipway.core.settings import Settings, redact_url
 from slipway.enrichment.artifact import Lookups, LookupsStep, deployment_lookups, lookup_stages
 from slipway.enrichment.join import JoinLookupStage
 from slipway.enrichment.online import LookupStage
+from slipway.guards.config import GuardsInput
+from slipway.guards.degraded import DegradedMode
+from slipway.guards.stages import guard_stages
+from slipway.guards.step import GuardsStep
 from slipway.registry.service import Registry
 from slipway.runtimes.compile import OnnxCompileStep
 from slipway.runtimes.parity import Tolerance
@@ -53,11 +58,14 @@ from slipway.scoring.scorer import Scorer, Stage
 
 if TYPE_CHECKING:
     import pandas as pd
+    from starlette.applications import Starlette
 
     from slipway.core.deployment import DeploymentRecord, OutcomeRecord
     from slipway.rollout.abtest import Readout
     from slipway.rollout.service import Rollouts
     from slipway.scoring.runtime import Runtime
+    from slipway.serving.config import ServeConfig
+    from slipway.serving.degraded import DegradedProvider
     from slipway.validation.plan import Plan, SqlSource
     from slipway.validation.run import ValidationRun
 
@@ -123,6 +131,7 @@ class Slipway:
         lookups: Lookups | None = None,
         compile: bool = True,
         parity: Tolerance | None = None,
+        guards: GuardsInput = None,
     ) -> BuiltArtifact:
         """Package ``model`` into an immutable artifact folder and return it.
 
@@ -136,6 +145,10 @@ class Slipway:
         ``compile`` (the default) the model is also compiled to ONNX where a converter exists
         and kept only if it matches the native model within ``parity`` (see
         ``slipway.runtimes.parity``); the build never fails because compilation failed.
+
+        ``guards`` (a mapping, a YAML/JSON file, or False for none) configures the runtime guards
+        fitted into the artifact (``slipway.guards.config``); by default domain, anomaly and
+        output checks flag rows, plus conformal prediction when there is validation data.
         """
         spec = BuildSpec(
             name=name,
@@ -156,6 +169,9 @@ class Slipway:
             trust_pickle=trust_pickle,
         )
         all_steps: list[BuildStep] = list(steps)
+        if guards is not False and (train is not None or guards is not None):
+            # the default guards are fitted on the training data; without it only asked-for ones fail
+            all_steps.append(GuardsStep(guards))
         if lookups is not None:
             all_steps.append(LookupsStep(lookups))
         if compile:
@@ -272,14 +288,17 @@ class Slipway:
         environ: Mapping[str, str] | None = None,
         trust_pickle: bool = False,
         trusted_types: Sequence[str] = (),
+        guards: bool = True,
+        deployment: str | None = None,
     ) -> Scorer:
-        """A Scorer for a registered version or artifact: its runtime, lookups, then ``stages``.
+        """A Scorer for a registered version or artifact: its runtime, lookups, guards, then ``stages``.
 
         ``runtime``: ``auto`` (the verified compiled runtime if any, else native), ``native`` or
         ``compiled``. ``lookups`` overrides the artifact's lookups for this deployment (a
         YAML/JSON file or entries; see ``slipway.enrichment.artifact``); lookup URLs are read
         from ``environ`` (default: the process environment). The lookup connections are closed
-        by ``close()``.
+        by ``close()``. ``guards=False`` leaves out the artifact's runtime guards; ``deployment``
+        names the deployment whose degraded mode (``degrade``) applies to the rows.
         """
         check_choice(runtime)
         artifact = (
@@ -289,7 +308,9 @@ class Slipway:
         )
         chosen = select_runtime(artifact, runtime)
         opened = self.lookup_stages(artifact, lookups=lookups, environ=environ)
-        return Scorer(artifact, runtime=chosen, stages=[*opened, *stages])
+        degraded = DegradedMode.from_registry(self.registry, deployment) if deployment else None
+        guarding = guard_stages(artifact, guards=guards, degraded=degraded)
+        return Scorer(artifact, runtime=chosen, stages=[*opened, *guarding, *stages])
 
     def lookup_stages(
         self,
@@ -309,6 +330,96 @@ class Slipway:
         )
         self._lookup_stages.extend(stages)
         return stages
+
+    # -- serve -----------------------------------------------------------------------------
+
+    def app(
+        self,
+        ref: str | Path | ModelRef,
+        *,
+        runtime: str = "auto",
+        lookups: Lookups | None = None,
+        stages: Sequence[Stage] = (),
+        config: ServeConfig | None = None,
+        degraded: DegradedProvider | None = None,
+        probe_record: Mapping[str, Any] | None = None,
+        environ: Mapping[str, str] | None = None,
+        trust_pickle: bool = False,
+        on_close: Callable[[], None] | None = None,
+    ) -> Starlette:
+        """An ASGI app scoring ``ref`` (see ``slipway.serving.app.create_app``); an alias is
+        resolved once, so the app serves that version even if the alias moves."""
+        from slipway.serving.app import create_app
+
+        version = None
+        if not (isinstance(ref, Path) or (isinstance(ref, str) and Path(ref).exists())):
+            record = self.resolve(ref)
+            ref, version = ModelRef(record.name, version=record.version), record.version
+        scorer = self.scorer(
+            ref, runtime=runtime, lookups=lookups, stages=stages, environ=environ, trust_pickle=trust_pickle
+        )
+
+        def close() -> None:
+            _close_stages(scorer)
+            if on_close is not None:
+                on_close()
+
+        return create_app(
+            scorer,
+            version=version,
+            config=config,
+            degraded=degraded,
+            probe_record=probe_record,
+            on_close=close,
+        )
+
+    def serve(
+        self,
+        ref: str,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        workers: int = 1,
+        runtime: str = "auto",
+        lookups: str | Path | None = None,
+        config: ServeConfig | None = None,
+        probe_record: Mapping[str, Any] | None = None,
+        trust_pickle: bool = False,
+    ) -> None:
+        """Serve ``ref`` over HTTP until interrupted (``slipway serve``); loopback by default.
+
+        Each of the ``workers`` processes limits its model threads to its share of the cores
+        before it loads the model (``slipway.runtimes.threads``).
+        """
+        from slipway.runtimes.threads import configure_threads
+        from slipway.serving.runner import ServeSpec, check_address, run_app, run_workers
+
+        check_address(host, port, workers)
+        if workers == 1:
+            configure_threads(workers=1)
+            app = self.app(
+                ref,
+                runtime=runtime,
+                lookups=lookups,
+                config=config,
+                probe_record=probe_record,
+                trust_pickle=trust_pickle,
+            )
+            run_app(app, host=host, port=port)
+            return
+        spec = ServeSpec(
+            ref=str(ref),
+            home=str(self.settings.home),
+            registry_url=str(self.settings.registry_url),
+            store_url=self.settings.store_url,
+            runtime=runtime,
+            lookups=None if lookups is None else str(lookups),
+            probe_record=None if probe_record is None else dict(probe_record),
+            trust_pickle=trust_pickle,
+            workers=workers,
+            config=config or ServeConfig(),
+        )
+        run_workers(spec, host=host, port=port)
 
     def verify(self, source: str | Path | ModelRef) -> Manifest:
         """Check every byte of a registered version's stored artifact (or of an artifact folder)."""
@@ -643,6 +754,22 @@ class Slipway:
         except SlipwayError as failure:
             error.add_note(f"the failed run could not be recorded in the registry either: {failure}")
 
+    # -- degraded mode ---------------------------------------------------------------------
+
+    def degrade(self, name: str, mode: str, *, reason: str) -> Degradation:
+        """Put deployment ``name`` (a model name when it has no deployment) in degraded mode."""
+        return self.registry.degrade(name, mode, reason=reason)
+
+    def restore(self, name: str, *, reason: str | None = None) -> Degradation:
+        """Leave degraded mode; returns the state that ended."""
+        return self.registry.restore(name, reason=reason)
+
+    def degradation(self, name: str) -> Degradation | None:
+        return self.registry.degradation(name)
+
+    def degradations(self) -> list[Degradation]:
+        return self.registry.degradations()
+
     # -- audit -----------------------------------------------------------------------------
 
     # -- release (see slipway.rollout) -------------------------------------------------------
@@ -794,3 +921,22 @@ def connect(**overrides: str | Path | None) -> Slipway:
     """A ``Slipway`` on the stores named by the environment, with optional overrides
     (``home``, ``registry_url``, ``store_url``, ``actor``)."""
     return Slipway.from_env(**overrides)
+
+
+def worker_app() -> Starlette:
+    """The app of one ``slipway serve --workers N`` worker process (uvicorn imports it by name)."""
+    from slipway.runtimes.threads import configure_threads
+    from slipway.serving.runner import ServeSpec
+
+    spec = ServeSpec.from_env()
+    configure_threads(workers=spec.workers)  # before the model is loaded
+    sw = Slipway.from_env(home=spec.home, registry_url=spec.registry_url, store_url=spec.store_url)
+    return sw.app(
+        spec.ref,
+        runtime=spec.runtime,
+        lookups=spec.lookups,
+        config=spec.config,
+        probe_record=spec.probe_record,
+        trust_pickle=spec.trust_pickle,
+        on_close=sw.close,
+    )

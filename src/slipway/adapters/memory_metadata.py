@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from slipway.core.audit import GENESIS_HASH, AuditDraft, AuditEvent, seal
 from slipway.core.batch_run import BatchRunRecord
+from slipway.core.degradation import Degradation
 from slipway.core.deployment import DeploymentRecord, ExposureRecord, OutcomeRecord, StatsWindow
 from slipway.core.errors import ConflictError, NotFoundError
 from slipway.core.records import ModelRecord, ValidationRunRecord, VersionRecord, VersionStatus
@@ -33,6 +34,7 @@ class _State:
     stats: list[StatsWindow] = field(default_factory=list)
     exposures: dict[str, ExposureRecord] = field(default_factory=dict)
     outcomes: list[OutcomeRecord] = field(default_factory=list)
+    degradations: dict[str, Degradation] = field(default_factory=dict)
 
     def copy(self) -> _State:
         """A copy whose containers are independent; the records in them are immutable."""
@@ -49,6 +51,7 @@ class _State:
             stats=list(self.stats),
             exposures=dict(self.exposures),
             outcomes=list(self.outcomes),
+            degradations=dict(self.degradations),
         )
 
 
@@ -256,6 +259,20 @@ class InMemoryTransaction:
 
     def list_outcomes(self, deployment: str) -> list[OutcomeRecord]:
         return [o for o in self._state.outcomes if o.deployment == deployment]
+
+    def get_degradation(self, name: str) -> Degradation | None:
+        return self._state.degradations.get(name)
+
+    def list_degradations(self) -> list[Degradation]:
+        return [self._state.degradations[name] for name in sorted(self._state.degradations)]
+
+    def put_degradation(self, record: Degradation) -> None:
+        self._check_writable()
+        self._state.degradations[record.name] = record
+
+    def delete_degradation(self, name: str) -> None:
+        self._check_writable()
+        self._state.degradations.pop(name, None)
 
     def _model(self, name: str) -> ModelRecord:
         found = self.get_model(name)

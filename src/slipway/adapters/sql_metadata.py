@@ -15,6 +15,7 @@ from slipway.adapters.sql_tables import (
     audit_events,
     audit_head,
     batch_runs,
+    degradations,
     deployment_stats,
     deployments,
     exposures,
@@ -26,6 +27,7 @@ from slipway.adapters.sql_tables import (
 )
 from slipway.core.audit import AuditDraft, AuditEvent, seal
 from slipway.core.batch_run import BatchRunRecord, BatchRunStatus
+from slipway.core.degradation import Degradation, check_mode
 from slipway.core.deployment import (
     DeploymentRecord,
     DeploymentState,
@@ -308,6 +310,23 @@ class SqlTransaction:
         query = outcomes.select().where(outcomes.c.deployment == deployment).order_by(outcomes.c.id)
         return [OutcomeRecord(**row._mapping) for row in self.connection.execute(query)]
 
+    # degraded mode
+
+    def get_degradation(self, name: str) -> Degradation | None:
+        row = self.connection.execute(degradations.select().where(degradations.c.name == name)).first()
+        return _degradation(row._mapping) if row else None
+
+    def list_degradations(self) -> list[Degradation]:
+        rows = self.connection.execute(degradations.select().order_by(degradations.c.name))
+        return [_degradation(row._mapping) for row in rows]
+
+    def put_degradation(self, record: Degradation) -> None:
+        self._execute(degradations.delete().where(degradations.c.name == record.name))
+        self._execute(degradations.insert().values(**record.to_dict()))
+
+    def delete_degradation(self, name: str) -> None:
+        self._execute(degradations.delete().where(degradations.c.name == name))
+
     # helpers
 
     def _execute(
@@ -447,4 +466,16 @@ def _stats(row: sa.RowMapping) -> StatsWindow:
             "predictions": list(row["predictions"]),
             "extra": dict(row["extra"]),
         }
+    )
+
+
+def _degradation(row: sa.RowMapping) -> Degradation:
+    rule = row["rule"]
+    return Degradation(
+        name=row["name"],
+        mode=check_mode(row["mode"]),
+        reason=row["reason"],
+        since=row["since"],
+        actor=row["actor"],
+        rule=dict(rule) if rule is not None else None,
     )

@@ -196,3 +196,15 @@ outcomes = sa.Table(
     sa.Column("request_id", sa.String(HASH_LENGTH), nullable=True),
     sa.Column("user_key", sa.String(200), nullable=True),
 )
+
+# One row per deployment in degraded mode (deleted when it is restored); history is in the audit log.
+degradations = sa.Table(
+    "degradations",
+    metadata,
+    sa.Column("name", sa.String(NAME_LENGTH), primary_key=True),
+    sa.Column("mode", sa.String(20), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("since", sa.String(TIME_LENGTH), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("rule", sa.JSON, nullable=True),
+)

@@ -12,7 +12,7 @@ import yaml
 from slipway.artifacts.model_files import read_model_file
 from slipway.artifacts.packing import pack_artifact
 from slipway.cli.context import slipway
-from slipway.cli.output import console, describe_runtime
+from slipway.cli.output import console, describe_guards, describe_runtime
 from slipway.core.errors import InvalidInputError, NotFoundError
 from slipway.core.model import TrustOptions
 
@@ -65,6 +65,11 @@ def _read_mapping(path: Path | None, what: str) -> dict[str, Any] | None:
     "--lookups", type=click.Path(path_type=Path), help="Enrichment lookups the model needs (.yaml or .json)."
 )
 @click.option(
+    "--guards",
+    type=click.Path(path_type=Path),
+    help="Runtime guards to fit (.yaml or .json); 'none' for no guards [domain, anomaly, output, conformal].",
+)
+@click.option(
     "--no-compile", is_flag=True, help="Do not compile the model to ONNX (the native model always serves)."
 )
 @click.option("--embed-data", is_flag=True, help="Copy the training/validation data into the artifact.")
@@ -92,6 +97,7 @@ def build(
     model_card: Path | None,
     tests: Path | None,
     lookups: Path | None,
+    guards: Path | None,
     no_compile: bool,
     embed_data: bool,
     trust_pickle: bool,
@@ -125,12 +131,16 @@ def build(
         embed_data=embed_data,
         trust_pickle=trust_pickle,
         lookups=lookups,
+        guards=_guards(guards),
         compile=not no_compile,
     )
     console.print(f"built {built.manifest.name} ({built.manifest.model.flavor}) -> {built.path}")
     runtime = built.manifest.sections.get("runtime")
     if runtime is not None:
         console.print(f"runtime {describe_runtime(runtime)}")
+    guarded = built.manifest.sections.get("guards")
+    if guarded is not None:
+        console.print(f"guards {describe_guards(guarded)}")
     console.print(f"digest {built.digest}")
     if pack is not None:
         pack_artifact(built.path, pack)
@@ -138,6 +148,14 @@ def build(
     if and_register:
         record = slipway().register(built)
         console.print(f"registered {record.ref}")
+
+
+def _guards(path: Path | None) -> Path | bool | None:
+    if path is None:
+        return None
+    if str(path) == "none":
+        return False
+    return path
 
 
 def install(cli: click.Group) -> None:

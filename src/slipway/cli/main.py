@@ -16,8 +16,10 @@ from slipway.cli import (
     batch_commands,
     build_commands,
     demo_commands,
+    guard_commands,
     registry_commands,
     rollout_commands,
+    serve_commands,
     validate_commands,
 )
 from slipway.cli.context import CliState
@@ -48,8 +50,10 @@ for module in (
     registry_commands,
     validate_commands,
     batch_commands,
+    serve_commands,
     audit_commands,
     rollout_commands,
+    guard_commands,
     demo_commands,
 ):
     module.install(cli)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from slipway.core.audit import AuditDraft, AuditEvent
 from slipway.core.batch_run import BatchRunRecord
+from slipway.core.degradation import Degradation
 from slipway.core.deployment import DeploymentRecord, ExposureRecord, OutcomeRecord, StatsWindow
 from slipway.core.records import ModelRecord, ValidationRunRecord, VersionRecord, VersionStatus
 
@@ -124,6 +125,17 @@ class MetadataTransaction(Protocol):
         ...
 
     def list_outcomes(self, deployment: str) -> list[OutcomeRecord]: ...
+    def get_degradation(self, name: str) -> Degradation | None: ...
+
+    def list_degradations(self) -> list[Degradation]:
+        """Deployments in degraded mode, by name."""
+        ...
+
+    def put_degradation(self, record: Degradation) -> None:
+        """Store the deployment's degraded state, replacing any earlier one."""
+        ...
+
+    def delete_degradation(self, name: str) -> None: ...
 
 
 class MetadataStore(Protocol):

@@ -18,6 +18,7 @@ from typing import Any
 from slipway.core.audit import AuditDraft, AuditEvent, ChainReport, utc_now_iso, verify_chain
 from slipway.core.batch_run import BatchRunRecord, BatchRunStatus
 from slipway.core.canonical import to_canonical_json
+from slipway.core.degradation import Degradation, check_mode, check_reason
 from slipway.core.errors import ConflictError, InvalidInputError, NotFoundError
 from slipway.core.manifest import Manifest
 from slipway.core.protocols import ArtifactStore, MetadataStore, MetadataTransaction
@@ -30,6 +31,8 @@ _ACTION = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+")
 _TAG_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_.\-/]{0,99}")
 _MAX_TAG_VALUE = 1000
 _MAX_SUBJECT = 200
+DEGRADED = "deployment.degraded"
+RESTORED = "deployment.restored"
 _SNAPSHOT_ATTEMPTS = 5
 VALIDATION_PASSED = "validation.passed"
 VALIDATION_FAILED = "validation.failed"
@@ -294,6 +297,57 @@ class Registry:
             check_name(model)
         with self.metadata.read() as tx:
             return tx.list_batch_runs(model=model, limit=limit)
+
+    # degraded mode
+
+    def degrade(
+        self,
+        name: str,
+        mode: str,
+        *,
+        reason: str,
+        rule: Mapping[str, Any] | None = None,
+    ) -> Degradation:
+        """Put deployment ``name`` in degraded mode (or change its mode), audited at once."""
+        check_name(name, kind="deployment name")
+        record = Degradation(
+            name=name,
+            mode=check_mode(mode),
+            reason=check_reason(reason),
+            since=utc_now_iso(),
+            actor=self.actor,
+            rule=dict(rule) if rule is not None else None,
+        )
+        _check_event(DEGRADED, name, None, record.to_dict())
+        with self.metadata.write() as tx:
+            before = tx.get_degradation(name)
+            tx.put_degradation(record)
+            self._append(
+                tx, DEGRADED, name, before=before.to_dict() if before else None, after=record.to_dict()
+            )
+        return record
+
+    def restore(self, name: str, *, reason: str | None = None) -> Degradation:
+        """Leave degraded mode; the audit event records the state that ended."""
+        check_name(name, kind="deployment name")
+        with self.metadata.write() as tx:
+            current = tx.get_degradation(name)
+            if current is None:
+                raise NotFoundError(
+                    f"deployment {name!r} is not in degraded mode; `slipway degraded` lists those that are"
+                )
+            tx.delete_degradation(name)
+            self._append(tx, RESTORED, name, before=current.to_dict(), after=_with_reason({}, reason))
+        return current
+
+    def degradation(self, name: str) -> Degradation | None:
+        check_name(name, kind="deployment name")
+        with self.metadata.read() as tx:
+            return tx.get_degradation(name)
+
+    def degradations(self) -> list[Degradation]:
+        with self.metadata.read() as tx:
+            return tx.list_degradations()
 
     # audit
 

@@ -181,9 +181,24 @@ def _numbers(spec: ColumnSpec, items: list[Any]) -> np.ndarray:
             has_null = True
         elif not _is_number(value, integer=spec.kind == "integer"):
             _fail(spec, row, value)
-    if spec.kind == "integer" and not has_null:
-        return np.asarray(items, dtype=np.int64)
-    return np.asarray([np.nan if value is None else value for value in items], dtype=np.float64)
+    try:
+        if spec.kind == "integer" and not has_null:
+            return np.asarray(items, dtype=np.int64)
+        return np.asarray([np.nan if value is None else value for value in items], dtype=np.float64)
+    except OverflowError:  # a JSON integer beyond int64 (or beyond float64 for a number column)
+        row = _first_out_of_range(items, integer=spec.kind == "integer" and not has_null)
+        raise InvalidInputError(
+            f"column {spec.name!r}, row {row}: {_shown(items[row])} is out of range for {spec.describe()}"
+        ) from None
+
+
+def _first_out_of_range(items: list[Any], *, integer: bool) -> int:
+    for row, value in enumerate(items):
+        try:
+            np.asarray([value], dtype=np.int64 if integer else np.float64)
+        except (OverflowError, TypeError):
+            return row
+    return 0
 
 
 def _is_number(value: Any, *, integer: bool) -> bool:
@@ -219,8 +234,13 @@ def _datetimes(spec: ColumnSpec, items: list[Any]) -> np.ndarray:
     return np.asarray(parsed, dtype="datetime64[ns]")
 
 
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _fail(spec: ColumnSpec, row: int, value: Any) -> None:
-    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+    shown = _shown(value)
     raise InvalidInputError(
         f"column {spec.name!r}, row {row}: expected {spec.describe()}, got {shown} ({type(value).__name__})"
     )

@@ -2,7 +2,7 @@
 exposures and outcomes.
 
 Revision ID: 0005_deployments
-Revises: 0003_batch_runs
+Revises: 0004_degradations
 Create Date: 2026-11-27
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_deployments"
-down_revision: str | Sequence[str] | None = "0003_batch_runs"
+down_revision: str | Sequence[str] | None = "0004_degradations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

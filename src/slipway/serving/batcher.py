@@ -1,0 +1,236 @@
+"""Micro-batching: concurrent requests are scored together, in one call of the Scorer.
+
+Requests wait in a bounded queue (past ``queue_size`` they are refused at once, never queued
+without limit). One task takes what is queued, up to ``max_batch_size`` rows, optionally waits
+up to ``max_wait_ms`` for more, scores it and hands each request its slice of the result.
+Scoring runs in a worker thread (``in_thread``) so the event loop keeps accepting and parsing
+requests meanwhile: the requests arriving during one batch form the next. For a model whose call
+costs less than a thread hop (ONNX, ~10 µs) scoring on the loop is faster (``in_thread=False``).
+
+If a merged batch fails on a client error (one request had a bad value), each of its requests
+is scored alone, so a bad request never fails its neighbours and errors name its own rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from slipway.core.errors import SlipwayError
+from slipway.scoring.result import ScoredBatch
+from slipway.serving.errors import UnavailableError
+
+RawColumns = Mapping[str, Sequence[Any] | np.ndarray]
+ScoreFunction = Callable[[RawColumns], ScoredBatch]
+BatchObserver = Callable[[int, int, ScoredBatch | None, float], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One request's share of a scored batch: rows ``start:stop`` of ``scored``."""
+
+    scored: ScoredBatch
+    start: int
+    stop: int
+    batch_rows: int
+    queue_ms: float
+    score_ms: float
+
+
+@dataclass(slots=True)
+class _Job:
+    columns: RawColumns
+    n_rows: int
+    future: asyncio.Future[Outcome]
+    enqueued: float
+
+
+class MicroBatcher:
+    def __init__(
+        self,
+        score: ScoreFunction,
+        *,
+        max_batch_size: int = 64,
+        max_wait_ms: float = 0.0,
+        queue_size: int = 256,
+        in_thread: bool = True,
+        retry_after_s: int = 1,
+        observe: BatchObserver | None = None,
+    ) -> None:
+        self._score = score
+        self.max_batch_size = max_batch_size
+        self.max_wait_s = max_wait_ms / 1000
+        self.queue_size = queue_size
+        self.in_thread = in_thread
+        self.retry_after_s = retry_after_s
+        self._observe = observe
+        self._jobs: deque[_Job] = deque()
+        self._wakeup = asyncio.Event()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slipway-score")
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._busy = False
+
+    @property
+    def depth(self) -> int:
+        """Requests waiting to be scored."""
+        return len(self._jobs)
+
+    @property
+    def idle(self) -> bool:
+        return not self._jobs and not self._busy
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="slipway-batcher")
+
+    async def submit(self, columns: RawColumns, n_rows: int) -> Outcome:
+        if self._closing:
+            raise UnavailableError("the server is shutting down", retry_after_s=self.retry_after_s)
+        if len(self._jobs) >= self.queue_size:
+            raise UnavailableError(
+                f"overloaded: {len(self._jobs)} requests are already waiting; retry shortly",
+                retry_after_s=self.retry_after_s,
+            )
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._jobs.append(_Job(columns, n_rows, future, time.perf_counter()))
+        self._wakeup.set()
+        return await future
+
+    async def stop(self) -> None:
+        """Refuse new requests, finish the queued ones, then stop the task and its thread."""
+        self._closing = True
+        while not self.idle:
+            await asyncio.sleep(0.005)
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        self._executor.shutdown(wait=True)
+
+    async def _run(self) -> None:
+        while True:
+            if not self._jobs:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+            self._busy = True
+            try:
+                await self._next_batch()
+            finally:
+                self._busy = False
+
+    async def _next_batch(self) -> None:
+        await self._let_arrivals_queue()
+        jobs = self._take()
+        rows = sum(job.n_rows for job in jobs)
+        if self.max_wait_s > 0 and rows < self.max_batch_size:
+            deadline = time.perf_counter() + self.max_wait_s
+            while rows < self.max_batch_size and (left := deadline - time.perf_counter()) > 0:
+                self._wakeup.clear()
+                try:
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=left)
+                except TimeoutError:
+                    break
+                more = self._take(self.max_batch_size - rows)
+                jobs.extend(more)
+                rows += sum(job.n_rows for job in more)
+        live = [job for job in jobs if not job.future.done()]  # a client that left is not scored
+        for group in _by_columns(live):
+            await self._score_group(group)
+
+    async def _let_arrivals_queue(self) -> None:
+        """Yield to the event loop while that lets more requests join the queue.
+
+        Requests parsed in the same loop turns as the first one then join its batch; with one
+        client this costs a single loop turn.
+        """
+        while len(self._jobs) < self.max_batch_size:
+            queued = len(self._jobs)
+            await asyncio.sleep(0)
+            if len(self._jobs) == queued:
+                return
+
+    def _take(self, room: int | None = None) -> list[_Job]:
+        """Queued jobs up to ``room`` rows (always at least one job when any is queued)."""
+        room = self.max_batch_size if room is None else room
+        taken: list[_Job] = []
+        rows = 0
+        while self._jobs and (not taken or rows + self._jobs[0].n_rows <= room):
+            job = self._jobs.popleft()
+            taken.append(job)
+            rows += job.n_rows
+        return taken
+
+    async def _score_group(self, jobs: list[_Job]) -> None:
+        columns = jobs[0].columns if len(jobs) == 1 else _merge([job.columns for job in jobs])
+        rows = sum(job.n_rows for job in jobs)
+        started = time.perf_counter()
+        try:
+            scored = await self._call(columns)
+        except SlipwayError as error:
+            if len(jobs) > 1:
+                for job in jobs:
+                    await self._score_group([job])
+                return
+            self._fail(jobs, error, started, rows)
+            return
+        except Exception as error:  # noqa: BLE001 - a server fault: every request of the batch gets it
+            self._fail(jobs, error, started, rows)
+            return
+        score_ms = (time.perf_counter() - started) * 1e3
+        if self._observe is not None:
+            self._observe(len(jobs), rows, scored, score_ms)
+        offset = 0
+        for job in jobs:
+            if not job.future.done():
+                job.future.set_result(
+                    Outcome(
+                        scored,
+                        offset,
+                        offset + job.n_rows,
+                        rows,
+                        (started - job.enqueued) * 1e3,
+                        score_ms,
+                    )
+                )
+            offset += job.n_rows
+
+    def _fail(self, jobs: list[_Job], error: Exception, started: float, rows: int) -> None:
+        if self._observe is not None:
+            self._observe(len(jobs), rows, None, (time.perf_counter() - started) * 1e3)
+        for job in jobs:
+            if not job.future.done():
+                job.future.set_exception(error)
+
+    async def _call(self, columns: RawColumns) -> ScoredBatch:
+        if not self.in_thread:
+            return self._score(columns)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._score, columns)
+
+
+def _by_columns(jobs: list[_Job]) -> list[list[_Job]]:
+    """Jobs grouped by their column names: only requests with the same columns are merged."""
+    groups: dict[frozenset[str], list[_Job]] = {}
+    for job in jobs:
+        groups.setdefault(frozenset(job.columns), []).append(job)
+    return list(groups.values())
+
+
+def _merge(parts: list[RawColumns]) -> dict[str, Sequence[Any] | np.ndarray]:
+    merged: dict[str, Sequence[Any] | np.ndarray] = {}
+    for name in parts[0]:
+        values = [part[name] for part in parts]
+        if all(isinstance(v, np.ndarray) and v.dtype != object for v in values):
+            merged[name] = np.concatenate(values)
+        else:
+            merged[name] = list(
+                itertools.chain.from_iterable(v.tolist() if isinstance(v, np.ndarray) else v for v in values)
+            )
+    return merged

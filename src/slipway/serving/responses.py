@@ -1,0 +1,75 @@
+"""JSON responses (orjson), request ids, and error bodies: the edge where errors become statuses."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from slipway.serving.errors import (
+    MalformedRequestError,
+    PayloadTooLargeError,
+    UnavailableError,
+    UnsupportedMediaTypeError,
+    field_of,
+    status_for,
+)
+
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
+_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+
+
+def json_response(payload: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(payload, option=_OPTIONS), status, headers, "application/json")
+
+
+def request_id(request: Request) -> str:
+    """The client's ``X-Request-ID`` when it is a sane token, else a new one."""
+    given = request.headers.get("x-request-id")
+    if given is not None and _CLIENT_ID.match(given):
+        return given
+    return uuid.uuid4().hex
+
+
+def error_response(error: BaseException, request_id: str | None = None) -> tuple[Response, str]:
+    """The JSON error response for ``error`` and its kind (for the metrics)."""
+    status, kind = status_for(error)
+    message = str(error) if status < 500 or kind != "internal" else f"internal error ({type(error).__name__})"
+    headers = {"X-Request-ID": request_id} if request_id else {}
+    if isinstance(error, UnavailableError):
+        headers["Retry-After"] = str(error.retry_after_s)
+    body = {"error": {"kind": kind, "message": message, "field": field_of(error)}, "request_id": request_id}
+    return json_response(body, status, headers), kind
+
+
+async def read_body(request: Request, *, limit: int) -> bytes:
+    """The body, refused with 413 once it is over ``limit`` bytes (without reading the rest)."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            size = int(declared)
+        except ValueError:
+            raise MalformedRequestError(f"invalid Content-Length {declared!r}") from None
+        if size > limit:
+            raise PayloadTooLargeError(f"request body of {size} bytes is over the limit of {limit} bytes")
+    chunks: list[bytes] = []
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > limit:
+            raise PayloadTooLargeError(f"request body is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def check_json_content(request: Request) -> None:
+    content_type = request.headers.get("content-type")
+    if content_type is not None and "json" not in content_type.lower():
+        raise UnsupportedMediaTypeError(
+            f"content type {content_type!r} is not supported: send application/json", field="Content-Type"
+        )
