@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from starlette.applications import Starlette
 
-    from slipway.core.deployment import DeploymentRecord, OutcomeRecord
+    from slipway.core.deployment import DeploymentRecord, OutcomeRecord, SlotRecord
     from slipway.rollout.abtest import Readout
     from slipway.rollout.service import Rollouts
     from slipway.scoring.runtime import Runtime
@@ -372,6 +372,77 @@ class Slipway:
             probe_record=probe_record,
             on_close=close,
         )
+
+    def deployment_app(
+        self,
+        name: str,
+        *,
+        config: ServeConfig | None = None,
+        interval_s: float = 1.0,
+        controller: bool = True,
+        environ: Mapping[str, str] | None = None,
+        on_close: Callable[[], None] | None = None,
+    ) -> Starlette:
+        """An ASGI app serving deployment ``name``: its slots side by side, each request routed by
+        the deployment's policy, re-read from the registry every ``interval_s`` (see
+        ``slipway.serving.deployment``); ``controller`` runs the canary analysis in this process."""
+        from slipway.serving.config import ServeConfig
+        from slipway.serving.deployment import DeploymentServer, create_deployment_app
+
+        def build(slot: SlotRecord) -> Scorer:
+            options = slot.options
+            return self.scorer(
+                slot.ref,
+                runtime=str(options.get("runtime", "auto")),
+                lookups=options.get("lookups"),
+                environ=environ,
+                trust_pickle=bool(options.get("trust_pickle", False)),
+            )
+
+        server = DeploymentServer(
+            self.rollouts, name, build, config or ServeConfig(), interval_s=interval_s, controller=controller,
+            on_close=on_close,
+        )  # fmt: skip
+        return create_deployment_app(server)
+
+    def serve_deployment(
+        self,
+        name: str,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        workers: int = 1,
+        config: ServeConfig | None = None,
+        interval_s: float = 1.0,
+        controller: bool = True,
+    ) -> None:
+        """Serve deployment ``name`` over HTTP until interrupted (``slipway serve --deployment``)."""
+        from slipway.runtimes.threads import configure_threads
+        from slipway.serving.config import ServeConfig
+        from slipway.serving.runner import ServeSpec, check_address, run_app, run_workers
+
+        check_address(host, port, workers)
+        self.rollouts.deployments.get(name)  # a clear error before any process starts
+        if workers == 1:
+            configure_threads(workers=1)
+            run_app(
+                self.deployment_app(name, config=config, interval_s=interval_s, controller=controller),
+                host=host,
+                port=port,
+            )
+            return
+        spec = ServeSpec(
+            ref="",
+            deployment=name,
+            rollout_interval_s=interval_s,
+            controller=controller,
+            home=str(self.settings.home),
+            registry_url=str(self.settings.registry_url),
+            store_url=self.settings.store_url,
+            workers=workers,
+            config=config or ServeConfig(),
+        )
+        run_workers(spec, host=host, port=port)
 
     def serve(
         self,
@@ -931,6 +1002,14 @@ def worker_app() -> Starlette:
     spec = ServeSpec.from_env()
     configure_threads(workers=spec.workers)  # before the model is loaded
     sw = Slipway.from_env(home=spec.home, registry_url=spec.registry_url, store_url=spec.store_url)
+    if spec.deployment is not None:
+        return sw.deployment_app(
+            spec.deployment,
+            config=spec.config,
+            interval_s=spec.rollout_interval_s,
+            controller=spec.controller,
+            on_close=sw.close,
+        )
     return sw.app(
         spec.ref,
         runtime=spec.runtime,

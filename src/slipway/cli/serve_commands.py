@@ -26,7 +26,21 @@ def _probe_record(text: str | None) -> dict[str, Any] | None:
 
 
 @click.command("serve")
-@click.argument("model_ref", metavar="MODEL_REF")
+@click.argument("model_ref", metavar="MODEL_REF", required=False)
+@click.option("--deployment", help="Serve this deployment (slots and policy from the registry) instead.")
+@click.option(
+    "--rollout-interval",
+    type=click.FloatRange(min=0.05),
+    default=1.0,
+    show_default=True,
+    help="Deployment: seconds between stats flushes, controller runs and policy reads.",
+)
+@click.option(
+    "--controller/--no-controller",
+    default=True,
+    show_default=True,
+    help="Deployment: run the canary controller in this server (or `slipway rollout watch`).",
+)
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="Address to bind (0.0.0.0: every interface)."
 )
@@ -84,7 +98,10 @@ def _probe_record(text: str | None) -> dict[str, Any] | None:
 )
 @click.option("--trust-pickle", is_flag=True, help="Accept a pickle model (runs code on load!).")
 def serve(
-    model_ref: str,
+    model_ref: str | None,
+    deployment: str | None,
+    rollout_interval: float,
+    controller: bool,
     host: str,
     port: int,
     workers: int,
@@ -100,7 +117,8 @@ def serve(
     probe_record: str | None,
     trust_pickle: bool,
 ) -> None:
-    """Serve MODEL_REF (NAME:VERSION, NAME@ALIAS or an artifact path) over HTTP until interrupted.
+    """Serve MODEL_REF (NAME:VERSION, NAME@ALIAS or an artifact path), or a deployment with
+    --deployment NAME (each request routed to its stable or candidate slot), until interrupted.
 
     Endpoints: POST /v1/models/NAME/predict, the Open Inference Protocol v2 under /v2, MLflow's
     POST /invocations; /healthz, /readyz, /metrics, /openapi.json, /docs.
@@ -114,6 +132,25 @@ def serve(
         score_in=score_in,  # type: ignore[arg-type]  # click.Choice checked it
         probe_interval_s=probe_interval,
     )
+    if (model_ref is None) == (deployment is None):
+        raise InvalidInputError("give MODEL_REF or --deployment NAME (one of them)")
+    if deployment is not None:
+        click.echo(
+            f"slipway serve --deployment {deployment} on http://{host}:{port} "
+            f"({workers} worker(s)); Ctrl+C stops",
+            err=True,
+        )
+        slipway().serve_deployment(
+            deployment,
+            host=host,
+            port=port,
+            workers=workers,
+            config=config,
+            interval_s=rollout_interval,
+            controller=controller,
+        )
+        return
+    assert model_ref is not None
     click.echo(
         f"slipway serve {model_ref} on http://{host}:{port} ({workers} worker(s)); Ctrl+C stops", err=True
     )

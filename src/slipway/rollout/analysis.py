@@ -198,7 +198,7 @@ def _one_sided_proportion_p(s_hits: int, s_n: int, c_hits: int, c_n: int, margin
 
 def latency_check(stable: SlotSummary, candidate: SlotSummary, thresholds: Thresholds) -> Check:
     s_n, c_n = sum(stable.latency_counts), sum(candidate.latency_counts)
-    if min(s_n, c_n) < thresholds.min_samples:
+    if min(s_n, c_n) < thresholds.min_latency_samples:
         return Check("latency p95", None, f"latency p95: {c_n} candidate / {s_n} stable samples so far")
     s95, c95 = stable.p95_ms() or 0.0, candidate.p95_ms() or 0.0
     ratio = c95 / s95 if s95 > 0 else math.inf

@@ -41,7 +41,10 @@ class Thresholds:
     max_psi: float = 0.25
     ks_alpha: float = 0.001
     metric_ratio: float = 1.2  # candidate's mean outcome error over stable's
-    min_samples: int = 30  # per slot, before latency/prediction/metric checks speak
+    min_samples: int = 30  # per slot, before the prediction and metric checks speak
+    # Tail latency needs more: a p95 of 30 requests is their second slowest, which one GC pause
+    # or a cold cache makes. 100 keeps a fresh slot's first slow calls from rolling it back.
+    min_latency_samples: int = 100
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> Thresholds:
@@ -53,8 +56,9 @@ class Thresholds:
                 f"unknown canary threshold(s) {', '.join(unknown)}; use: {', '.join(sorted(known))}"
             )
         values: dict[str, Any] = {key: _positive(f"threshold {key}", value) for key, value in data.items()}
-        if "min_samples" in values:
-            values["min_samples"] = int(values["min_samples"])
+        for key in ("min_samples", "min_latency_samples"):
+            if key in values:
+                values[key] = int(values[key])
         if not 0 < values.get("alpha", 0.01) < 1 or not 0 < values.get("ks_alpha", 0.001) < 1:
             raise InvalidInputError("thresholds alpha and ks_alpha must be between 0 and 1 (e.g. 0.01)")
         return cls(**values)

@@ -38,6 +38,10 @@ class ServeSpec:
     trust_pickle: bool = False
     workers: int = 1
     config: ServeConfig = field(default_factory=ServeConfig)
+    #: Serve this deployment (its slots and policy) instead of ``ref``.
+    deployment: str | None = None
+    rollout_interval_s: float = 1.0
+    controller: bool = True
 
     def to_env(self) -> str:
         data = asdict(self)
