@@ -71,8 +71,20 @@ def test_deploy_roll_out_watch_and_roll_back(capsys: pytest.CaptureFixture[str],
         (("deploy", "../x", "apartments:1"), 2, "invalid deployment name '../x'"),
         (("status", "nope"), 3, "no deployment 'nope'"),
         (("ab", "report", "nope"), 3, "no deployment 'nope'"),
+        (("serve", "--deployment", "nope"), 3, "no deployment 'nope'"),
+        (("serve",), 2, "give MODEL_REF or --deployment NAME"),
+        (("serve", "apartments:1", "--deployment", "x"), 2, "give MODEL_REF or --deployment NAME"),
     ],
-    ids=["no-deployment", "unknown-version", "bad-name", "status-unknown", "ab-unknown"],
+    ids=[
+        "no-deployment",
+        "unknown-version",
+        "bad-name",
+        "status-unknown",
+        "ab-unknown",
+        "serve-unknown",
+        "serve-nothing",
+        "serve-both",
+    ],
 )
 def test_bad_input_is_one_line_and_an_exit_code(
     capsys: pytest.CaptureFixture[str], home: Path, args: tuple[str, ...], code: int, message: str

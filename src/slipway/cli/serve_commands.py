@@ -135,6 +135,7 @@ def serve(
     if (model_ref is None) == (deployment is None):
         raise InvalidInputError("give MODEL_REF or --deployment NAME (one of them)")
     if deployment is not None:
+        slipway().rollouts.deployments.get(deployment)  # a clear error before the banner
         click.echo(
             f"slipway serve --deployment {deployment} on http://{host}:{port} "
             f"({workers} worker(s)); Ctrl+C stops",
