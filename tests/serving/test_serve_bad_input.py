@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from conftest import APARTMENT
 from slipway.examples import apartments
 from slipway.serving.config import ServeConfig
+from support.live_server import APARTMENT
 
 MAX_BODY = 4_096
 MAX_ROWS = 5
@@ -16,9 +16,9 @@ MAX_ROWS = 5
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, apartments_served):
-    from conftest import LiveServer
     from slipway.api import Slipway
     from slipway.core.settings import Settings
+    from support.live_server import LiveServer
 
     home = tmp_path_factory.mktemp("bad-input")
     url = apartments.write_zip_table(home / "zip.db")

@@ -14,9 +14,9 @@ import uuid
 import pytest
 import yaml
 
-from conftest import APARTMENT
 from slipway.examples import apartments
 from slipway.serving.config import ServeConfig
+from support.live_server import APARTMENT
 
 ZIP, PRICE = apartments.LOOKUP_KEY, apartments.LOOKUP_VALUE
 TIMEOUT_MS = 300

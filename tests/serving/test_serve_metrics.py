@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import APARTMENT
 from slipway.examples import apartments, credit
 from slipway.serving.config import ServeConfig
+from support.live_server import APARTMENT
 
 V1 = "/v1/models/apartments/predict"
 

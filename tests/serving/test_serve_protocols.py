@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from conftest import APARTMENT
 from slipway.examples import apartments
+from support.live_server import APARTMENT
 
 
 @pytest.fixture

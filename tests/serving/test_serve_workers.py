@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import APARTMENT
 from slipway.examples import apartments
 from slipway.runtimes.threads import available_cores
+from support.live_server import APARTMENT
 
 ATTEMPTS = 400
 
