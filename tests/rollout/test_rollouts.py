@@ -3,6 +3,7 @@ audit trail, bad input, and the controller's compare-and-set under concurrent ti
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -198,3 +199,21 @@ def test_concurrent_controllers_advance_a_step_only_once(rollouts: Rollouts, reg
     assert rollouts.deployments.get("apartments").step == 1
     assert actions(registry).count("rollout.step_promoted") == 1
     assert registry.verify_audit().ok
+
+
+def test_status_reports_what_a_shadow_did(rollouts: Rollouts) -> None:
+    rollouts.deploy("apartments", "apartments:1")
+    rollouts.start("apartments", "apartments:2", strategy="shadow")
+    copy = window("candidate", 2, requests=100, seed=4)
+    copy = dataclasses.replace(
+        copy, extra={"shadow_compared": 80.0, "shadow_agreed": 60.0, "shadow_abs_delta": 40.0}
+    )
+    rollouts.deployments.record_stats([window("stable", 1, requests=100), copy])
+    shadow = rollouts.status("apartments")["shadow"]
+    assert (shadow["copies"], shadow["compared"], shadow["agreement"], shadow["mean_abs_delta"]) == (
+        100,
+        80,
+        0.75,
+        0.5,
+    )
+    assert shadow["candidate_p95_ms"] is not None and shadow["stable_p95_ms"] is not None

@@ -187,6 +187,13 @@ def status(name: str, as_json: bool) -> None:
     )
     rows = [(slot, f"{s['model']}:{s['version']}", s["digest"][:12]) for slot, s in data["slots"].items()]
     print_table(None, ["slot", "version", "digest"], rows)
+    shadow = data.get("shadow")
+    if shadow:
+        agreement = "-" if shadow["agreement"] is None else f"{shadow['agreement']:.1%}"
+        console.print(
+            f"shadow: {shadow['copies']} copies, {shadow['candidate_errors']} failed, agreement {agreement}, "
+            f"mean |delta| {shadow['mean_abs_delta']}, candidate p95 {shadow['candidate_p95_ms']} ms"
+        )
     analysis = data.get("analysis")
     if analysis:
         console.print(f"analysis: {analysis['decision']} — {'; '.join(analysis['reasons'])}")

@@ -268,3 +268,18 @@ def metric_check(
         f"(ratio {ratio:.2f}, limit {thresholds.metric_ratio:g}), Welch p={p_value:.2g}"
     )
     return Check("model metric", not worse, detail, value=ratio, threshold=thresholds.metric_ratio)
+
+
+def shadow_report(stable: SlotSummary, candidate: SlotSummary) -> dict[str, Any]:
+    """What a shadow candidate did with its copies: agreement with stable, deltas, its own latency."""
+    compared = candidate.extra.get("shadow_compared", 0.0)
+    return {
+        "copies": candidate.requests,
+        "candidate_errors": candidate.errors,
+        "compared": int(compared),
+        "agreement": candidate.extra.get("shadow_agreed", 0.0) / compared if compared else None,
+        "mean_abs_delta": candidate.extra.get("shadow_abs_delta", 0.0) / compared if compared else None,
+        "candidate_p50_ms": quantile_ms(candidate.latency_counts, 0.5),
+        "candidate_p95_ms": candidate.p95_ms(),
+        "stable_p95_ms": stable.p95_ms(),
+    }

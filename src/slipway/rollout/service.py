@@ -27,7 +27,7 @@ from slipway.registry.deployments import Deployments
 from slipway.registry.service import Registry
 from slipway.rollout import controller
 from slipway.rollout.abtest import Readout, readout
-from slipway.rollout.analysis import StepProgress, Verdict, analyze, summarize
+from slipway.rollout.analysis import StepProgress, Verdict, analyze, shadow_report, summarize
 from slipway.rollout.policy import Policy, Strategy, candidate_percent, mirror_percent, parse_policy
 
 SLOT_OPTIONS = ("runtime", "lookups", "trust_pickle")
@@ -199,6 +199,12 @@ class Rollouts:
         }
         if verdict is not None:
             data["analysis"] = verdict.to_dict()
+        if record.candidate is not None and policy.strategy is Strategy.SHADOW:
+            windows = self.deployments.stats(name, since=record.step_started_at)
+            stable = summarize(windows, slot=STABLE, version=record.stable.version)
+            data["shadow"] = shadow_report(
+                stable, summarize(windows, slot=CANDIDATE, version=record.candidate.version)
+            )
         return data
 
     def feedback(
