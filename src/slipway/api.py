@@ -60,7 +60,10 @@ if TYPE_CHECKING:
     import pandas as pd
     from starlette.applications import Starlette
 
+    from slipway.core.deployment import DeploymentRecord, OutcomeRecord, SlotRecord
     from slipway.guards.degraded import DegradationRule
+    from slipway.rollout.abtest import Readout
+    from slipway.rollout.service import Rollouts
     from slipway.scoring.runtime import Runtime
     from slipway.serving.config import ServeConfig
     from slipway.serving.degraded import DegradedProvider
@@ -390,6 +393,78 @@ class Slipway:
             probe_record=probe_record,
             on_close=close,
         )
+
+    def deployment_app(
+        self,
+        name: str,
+        *,
+        config: ServeConfig | None = None,
+        interval_s: float = 1.0,
+        controller: bool = True,
+        environ: Mapping[str, str] | None = None,
+        on_close: Callable[[], None] | None = None,
+    ) -> Starlette:
+        """An ASGI app serving deployment ``name``: its slots side by side, each request routed by
+        the deployment's policy, re-read from the registry every ``interval_s`` (see
+        ``slipway.serving.deployment``); ``controller`` runs the canary analysis in this process."""
+        from slipway.serving.config import ServeConfig
+        from slipway.serving.deployment import DeploymentServer, create_deployment_app
+
+        def build(slot: SlotRecord) -> Scorer:
+            options = slot.options
+            return self.scorer(
+                slot.ref,
+                runtime=str(options.get("runtime", "auto")),
+                lookups=options.get("lookups"),
+                environ=environ,
+                trust_pickle=bool(options.get("trust_pickle", False)),
+                deployment=name,  # `slipway degrade NAME` applies to every slot's rows
+            )
+
+        server = DeploymentServer(
+            self.rollouts, name, build, config or ServeConfig(), interval_s=interval_s, controller=controller,
+            on_close=on_close,
+        )  # fmt: skip
+        return create_deployment_app(server)
+
+    def serve_deployment(
+        self,
+        name: str,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        workers: int = 1,
+        config: ServeConfig | None = None,
+        interval_s: float = 1.0,
+        controller: bool = True,
+    ) -> None:
+        """Serve deployment ``name`` over HTTP until interrupted (``slipway serve --deployment``)."""
+        from slipway.runtimes.threads import configure_threads
+        from slipway.serving.config import ServeConfig
+        from slipway.serving.runner import ServeSpec, check_address, run_app, run_workers, serving_cores
+
+        check_address(host, port, workers)
+        self.rollouts.deployments.get(name)  # a clear error before any process starts
+        if workers == 1:
+            configure_threads(workers=1, cores=serving_cores(1))
+            run_app(
+                self.deployment_app(name, config=config, interval_s=interval_s, controller=controller),
+                host=host,
+                port=port,
+            )
+            return
+        spec = ServeSpec(
+            ref="",
+            deployment=name,
+            rollout_interval_s=interval_s,
+            controller=controller,
+            home=str(self.settings.home),
+            registry_url=str(self.settings.registry_url),
+            store_url=self.settings.store_url,
+            workers=workers,
+            config=config or ServeConfig(),
+        )
+        run_workers(spec, host=host, port=port)
 
     def serve(
         self,
@@ -815,6 +890,49 @@ class Slipway:
 
     # -- audit -----------------------------------------------------------------------------
 
+    # -- release (see slipway.rollout) -------------------------------------------------------
+
+    @cached_property
+    def rollouts(self) -> Rollouts:
+        from slipway.rollout.service import Rollouts
+
+        return Rollouts(self.registry)
+
+    def deploy(
+        self, name: str, model_ref: str, *, options: Mapping[str, Any] | None = None
+    ) -> DeploymentRecord:
+        """Create deployment ``name`` serving ``model_ref`` (or replace its stable version when idle)."""
+        return self.rollouts.deploy(name, model_ref, options=options)
+
+    def rollout(
+        self,
+        name: str,
+        model_ref: str,
+        *,
+        strategy: str = "canary",
+        options: Mapping[str, Any] | None = None,
+        **policy: Any,
+    ) -> DeploymentRecord:
+        """Release ``model_ref`` on deployment ``name`` by ``strategy`` (canary, blue-green, ab, shadow);
+        ``policy``: steps, min_requests, min_seconds, approval, split, shadow_percent, thresholds."""
+        return self.rollouts.start(name, model_ref, strategy=strategy, options=options, **policy)
+
+    def rollback(self, name: str, *, reason: str | None = None) -> DeploymentRecord:
+        return self.rollouts.rollback(name, reason=reason)
+
+    def status(self, name: str) -> dict[str, Any]:
+        return self.rollouts.status(name)
+
+    def ab_report(
+        self, name: str, *, alpha: float = 0.05, power: float = 0.8, mde: float | None = None
+    ) -> Readout:
+        return self.rollouts.ab_report(name, alpha=alpha, power=power, mde=mde)
+
+    def feedback(
+        self, name: str, value: float, *, request_id: str | None = None, user_key: str | None = None
+    ) -> OutcomeRecord:
+        return self.rollouts.feedback(name, value, request_id=request_id, user_key=user_key)
+
     def audit_log(self, model: str | None = None) -> list[AuditEvent]:
         return self.registry.audit_log(model=model)
 
@@ -929,4 +1047,16 @@ def worker_app() -> Starlette:
 
     spec = ServeSpec.from_env()
     sw = Slipway.from_env(home=spec.home, registry_url=spec.registry_url, store_url=spec.store_url)
+    if not spec.ref and spec.deployment is not None:  # slipway serve --deployment NAME
+        from slipway.runtimes.threads import configure_threads
+        from slipway.serving.runner import serving_cores
+
+        configure_threads(workers=spec.workers, cores=serving_cores(spec.workers))  # before loading
+        return sw.deployment_app(
+            spec.deployment,
+            config=spec.config,
+            interval_s=spec.rollout_interval_s,
+            controller=spec.controller,
+            on_close=sw.close,
+        )
     return sw._serving_app(spec, on_close=sw.close)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from slipway.core.audit import GENESIS_HASH, AuditDraft, AuditEvent, seal
 from slipway.core.batch_run import BatchRunRecord
 from slipway.core.degradation import Degradation
+from slipway.core.deployment import DeploymentRecord, ExposureRecord, OutcomeRecord, StatsWindow
 from slipway.core.errors import ConflictError, NotFoundError
 from slipway.core.records import ModelRecord, ValidationRunRecord, VersionRecord, VersionStatus
 
@@ -29,6 +30,10 @@ class _State:
     head: tuple[int, str] = (0, GENESIS_HASH)
     runs: list[ValidationRunRecord] = field(default_factory=list)
     batch_runs: dict[str, BatchRunRecord] = field(default_factory=dict)
+    deployments: dict[str, DeploymentRecord] = field(default_factory=dict)
+    stats: list[StatsWindow] = field(default_factory=list)
+    exposures: dict[str, ExposureRecord] = field(default_factory=dict)
+    outcomes: list[OutcomeRecord] = field(default_factory=list)
     degradations: dict[str, Degradation] = field(default_factory=dict)
 
     def copy(self) -> _State:
@@ -42,6 +47,10 @@ class _State:
             head=self.head,
             runs=list(self.runs),
             batch_runs=dict(self.batch_runs),
+            deployments=dict(self.deployments),
+            stats=list(self.stats),
+            exposures=dict(self.exposures),
+            outcomes=list(self.outcomes),
             degradations=dict(self.degradations),
         )
 
@@ -192,6 +201,64 @@ class InMemoryTransaction:
         runs = [r for r in self._state.batch_runs.values() if model is None or r.model == model]
         runs.sort(key=lambda r: (r.finished_at, r.run_id), reverse=True)
         return runs if limit is None else runs[:limit]
+
+    def get_deployment(self, name: str) -> DeploymentRecord | None:
+        return self._state.deployments.get(name)
+
+    def list_deployments(self) -> list[DeploymentRecord]:
+        return [self._state.deployments[name] for name in sorted(self._state.deployments)]
+
+    def insert_deployment(self, record: DeploymentRecord) -> None:
+        self._check_writable()
+        if record.name in self._state.deployments:
+            raise ConflictError(f"deployment {record.name!r} already exists")
+        self._state.deployments[record.name] = record
+
+    def replace_deployment(self, record: DeploymentRecord, *, expected_generation: int) -> bool:
+        self._check_writable()
+        current = self._state.deployments.get(record.name)
+        if current is None or current.generation != expected_generation:
+            return False
+        self._state.deployments[record.name] = record
+        return True
+
+    def insert_stats(self, windows: Sequence[StatsWindow]) -> None:
+        self._check_writable()
+        self._state.stats.extend(windows)
+
+    def list_stats(self, deployment: str, *, since: str | None = None) -> list[StatsWindow]:
+        return [
+            w
+            for w in self._state.stats
+            if w.deployment == deployment and (since is None or w.window_end >= since)
+        ]
+
+    def insert_exposures(self, records: Sequence[ExposureRecord]) -> None:
+        self._check_writable()
+        for record in records:
+            self._state.exposures.setdefault(record.request_id, record)
+
+    def get_exposure(self, request_id: str) -> ExposureRecord | None:
+        return self._state.exposures.get(request_id)
+
+    def find_user_exposure(self, deployment: str, user_key: str) -> ExposureRecord | None:
+        for record in self._state.exposures.values():
+            if record.deployment == deployment and record.user_key == user_key:
+                return record
+        return None
+
+    def list_exposures(self, deployment: str) -> list[ExposureRecord]:
+        found = [e for e in self._state.exposures.values() if e.deployment == deployment]
+        return sorted(found, key=lambda e: e.at)
+
+    def insert_outcome(self, record: OutcomeRecord) -> OutcomeRecord:
+        self._check_writable()
+        stored = dataclasses.replace(record, id=len(self._state.outcomes) + 1)
+        self._state.outcomes.append(stored)
+        return stored
+
+    def list_outcomes(self, deployment: str) -> list[OutcomeRecord]:
+        return [o for o in self._state.outcomes if o.deployment == deployment]
 
     def get_degradation(self, name: str) -> Degradation | None:
         return self._state.degradations.get(name)

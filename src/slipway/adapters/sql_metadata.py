@@ -16,7 +16,11 @@ from slipway.adapters.sql_tables import (
     audit_head,
     batch_runs,
     degradations,
+    deployment_stats,
+    deployments,
+    exposures,
     models,
+    outcomes,
     tags,
     validation_runs,
     versions,
@@ -24,7 +28,15 @@ from slipway.adapters.sql_tables import (
 from slipway.core.audit import AuditDraft, AuditEvent, seal
 from slipway.core.batch_run import BatchRunRecord, BatchRunStatus
 from slipway.core.degradation import Degradation, check_mode
-from slipway.core.errors import NotFoundError
+from slipway.core.deployment import (
+    DeploymentRecord,
+    DeploymentState,
+    ExposureRecord,
+    OutcomeRecord,
+    SlotRecord,
+    StatsWindow,
+)
+from slipway.core.errors import ConflictError, NotFoundError
 from slipway.core.records import ModelRecord, ValidationRunRecord, VersionRecord, VersionStatus
 from slipway.core.settings import redact_url
 
@@ -233,6 +245,71 @@ class SqlTransaction:
             query = query.limit(limit)
         return [_batch_run(row._mapping) for row in self.connection.execute(query)]
 
+    # deployments
+
+    def get_deployment(self, name: str) -> DeploymentRecord | None:
+        row = self.connection.execute(deployments.select().where(deployments.c.name == name)).first()
+        return _deployment(row._mapping) if row else None
+
+    def list_deployments(self) -> list[DeploymentRecord]:
+        rows = self.connection.execute(deployments.select().order_by(deployments.c.name))
+        return [_deployment(row._mapping) for row in rows]
+
+    def insert_deployment(self, record: DeploymentRecord) -> None:
+        if self.get_deployment(record.name) is not None:
+            raise ConflictError(f"deployment {record.name!r} already exists")
+        self._execute(deployments.insert().values(name=record.name, **_deployment_values(record)))
+
+    def replace_deployment(self, record: DeploymentRecord, *, expected_generation: int) -> bool:
+        where = (deployments.c.name == record.name, deployments.c.generation == expected_generation)
+        done = self._execute(deployments.update().where(*where).values(**_deployment_values(record)))
+        return done.rowcount == 1
+
+    def insert_stats(self, windows: Sequence[StatsWindow]) -> None:
+        if windows:
+            self._execute(deployment_stats.insert(), [window.to_dict() for window in windows])
+
+    def list_stats(self, deployment: str, *, since: str | None = None) -> list[StatsWindow]:
+        query = deployment_stats.select().where(deployment_stats.c.deployment == deployment)
+        if since is not None:
+            query = query.where(deployment_stats.c.window_end >= since)
+        rows = self.connection.execute(query.order_by(deployment_stats.c.id))
+        return [_stats(row._mapping) for row in rows]
+
+    def insert_exposures(self, records: Sequence[ExposureRecord]) -> None:
+        ids = [record.request_id for record in records]
+        known: set[str] = set()
+        for start in range(0, len(ids), 500):  # keep the IN list within every database's limits
+            query = sa.select(exposures.c.request_id).where(
+                exposures.c.request_id.in_(ids[start : start + 500])
+            )
+            known.update(self.connection.execute(query).scalars())
+        fresh = {r.request_id: r.to_dict() for r in records if r.request_id not in known}
+        if fresh:
+            self._execute(exposures.insert(), list(fresh.values()))
+
+    def get_exposure(self, request_id: str) -> ExposureRecord | None:
+        row = self.connection.execute(exposures.select().where(exposures.c.request_id == request_id)).first()
+        return ExposureRecord(**row._mapping) if row else None
+
+    def find_user_exposure(self, deployment: str, user_key: str) -> ExposureRecord | None:
+        where = (exposures.c.deployment == deployment, exposures.c.user_key == user_key)
+        row = self.connection.execute(exposures.select().where(*where).limit(1)).first()
+        return ExposureRecord(**row._mapping) if row else None
+
+    def list_exposures(self, deployment: str) -> list[ExposureRecord]:
+        query = exposures.select().where(exposures.c.deployment == deployment).order_by(exposures.c.at)
+        return [ExposureRecord(**row._mapping) for row in self.connection.execute(query)]
+
+    def insert_outcome(self, record: OutcomeRecord) -> OutcomeRecord:
+        values = {k: v for k, v in record.to_dict().items() if k != "id"}
+        inserted = self._execute(outcomes.insert().values(**values).returning(outcomes.c.id))
+        return dataclasses.replace(record, id=int(inserted.scalar_one()))
+
+    def list_outcomes(self, deployment: str) -> list[OutcomeRecord]:
+        query = outcomes.select().where(outcomes.c.deployment == deployment).order_by(outcomes.c.id)
+        return [OutcomeRecord(**row._mapping) for row in self.connection.execute(query)]
+
     # degraded mode
 
     def get_degradation(self, name: str) -> Degradation | None:
@@ -252,10 +329,12 @@ class SqlTransaction:
 
     # helpers
 
-    def _execute(self, statement: sa.Executable) -> sa.CursorResult[Any]:
+    def _execute(
+        self, statement: sa.Executable, rows: list[dict[str, Any]] | None = None
+    ) -> sa.CursorResult[Any]:
         if not self.writable:
             raise RuntimeError("a read transaction cannot change the registry; use store.write()")
-        return self.connection.execute(statement)
+        return self.connection.execute(statement, rows)
 
     def _upsert(self, table: sa.Table, key: dict[str, Any], values: dict[str, Any]) -> None:
         where = [table.c[column] == value for column, value in key.items()]
@@ -345,6 +424,48 @@ def _run(row: sa.RowMapping) -> ValidationRunRecord:
         environment=dict(row["environment"]),
         results=dict(row["results"]),
         reports=dict(row["reports"]),
+    )
+
+
+def _deployment_values(record: DeploymentRecord) -> dict[str, Any]:
+    return {
+        "state": str(record.state),
+        "slots": {name: slot.to_dict() for name, slot in record.slots().items()},
+        "policy": record.policy,
+        "step": record.step,
+        "step_started_at": record.step_started_at,
+        "generation": record.generation,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+    }
+
+
+def _deployment(row: sa.RowMapping) -> DeploymentRecord:
+    slots = dict(row["slots"])
+    candidate = slots.get("candidate")
+    return DeploymentRecord(
+        name=row["name"],
+        stable=SlotRecord.from_dict(slots["stable"]),
+        candidate=SlotRecord.from_dict(candidate) if candidate else None,
+        policy=dict(row["policy"]),
+        state=DeploymentState(row["state"]),
+        step=row["step"],
+        step_started_at=row["step_started_at"],
+        generation=row["generation"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _stats(row: sa.RowMapping) -> StatsWindow:
+    values = {field.name: row[field.name] for field in dataclasses.fields(StatsWindow)}
+    return StatsWindow(
+        **{
+            **values,
+            "latency_counts": list(row["latency_counts"]),
+            "predictions": list(row["predictions"]),
+            "extra": dict(row["extra"]),
+        }
     )
 
 

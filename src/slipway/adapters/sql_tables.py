@@ -135,6 +135,68 @@ batch_runs = sa.Table(
     sa.Column("options", sa.JSON, nullable=False),
 )
 
+# One row per deployment. ``generation`` grows by one on every update; updates name the
+# generation they read (compare-and-set), so concurrent workers never lose each other's change.
+deployments = sa.Table(
+    "deployments",
+    metadata,
+    sa.Column("name", sa.String(NAME_LENGTH), primary_key=True),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("slots", sa.JSON, nullable=False),
+    sa.Column("policy", sa.JSON, nullable=False),
+    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("step_started_at", sa.String(TIME_LENGTH), nullable=True),
+    sa.Column("generation", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.String(TIME_LENGTH), nullable=False),
+    sa.Column("updated_at", sa.String(TIME_LENGTH), nullable=False),
+)
+
+# Per-slot counters each serving worker flushes every few seconds; analysis sums them.
+deployment_stats = sa.Table(
+    "deployment_stats",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("deployment", sa.String(NAME_LENGTH), nullable=False),
+    sa.Column("slot", sa.String(20), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("worker", sa.String(100), nullable=False),
+    sa.Column("window_start", sa.String(TIME_LENGTH), nullable=False),
+    sa.Column("window_end", sa.String(TIME_LENGTH), nullable=False),
+    sa.Column("requests", sa.BigInteger, nullable=False),
+    sa.Column("errors", sa.BigInteger, nullable=False),
+    sa.Column("flagged", sa.BigInteger, nullable=False),
+    sa.Column("latency_counts", sa.JSON, nullable=False),
+    sa.Column("predictions", sa.JSON, nullable=False),
+    sa.Column("extra", sa.JSON, nullable=False),
+    sa.Index("ix_deployment_stats_deployment_window_end", "deployment", "window_end"),
+)
+
+# Which slot and version answered each request (A/B exposures, "what served request X?").
+exposures = sa.Table(
+    "exposures",
+    metadata,
+    sa.Column("request_id", sa.String(HASH_LENGTH), primary_key=True),
+    sa.Column("deployment", sa.String(NAME_LENGTH), nullable=False),
+    sa.Column("slot", sa.String(20), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("at", sa.String(TIME_LENGTH), nullable=False),
+    sa.Column("user_key", sa.String(200), nullable=True),
+    sa.Column("prediction", sa.Float, nullable=True),
+    sa.Index("ix_exposures_deployment_user_key", "deployment", "user_key"),
+)
+
+# Feedback: the observed outcome of a request or of a user, joined to exposures for readouts.
+outcomes = sa.Table(
+    "outcomes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("deployment", sa.String(NAME_LENGTH), nullable=False, index=True),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Column("at", sa.String(TIME_LENGTH), nullable=False),
+    sa.Column("request_id", sa.String(HASH_LENGTH), nullable=True),
+    sa.Column("user_key", sa.String(200), nullable=True),
+)
+
 # One row per deployment in degraded mode (deleted when it is restored); history is in the audit log.
 degradations = sa.Table(
     "degradations",

@@ -18,6 +18,7 @@ from slipway.cli import (
     demo_commands,
     guard_commands,
     registry_commands,
+    rollout_commands,
     serve_commands,
     validate_commands,
 )
@@ -51,6 +52,7 @@ for module in (
     batch_commands,
     serve_commands,
     audit_commands,
+    rollout_commands,
     guard_commands,
     demo_commands,
 ):

@@ -26,7 +26,25 @@ def _probe_record(text: str | None) -> dict[str, Any] | None:
 
 
 @click.command("serve")
-@click.argument("model_ref", metavar="MODEL_REF")
+@click.argument("model_ref", metavar="MODEL_REF", required=False)
+@click.option(
+    "--deployment",
+    help="Without MODEL_REF: serve this deployment (slots and policy from the registry). With it: the "
+    "name whose degraded mode applies [the model's name].",
+)
+@click.option(
+    "--rollout-interval",
+    type=click.FloatRange(min=0.05),
+    default=1.0,
+    show_default=True,
+    help="Deployment: seconds between stats flushes, controller runs and policy reads.",
+)
+@click.option(
+    "--controller/--no-controller",
+    default=True,
+    show_default=True,
+    help="Deployment: run the canary controller in this server (or `slipway rollout watch`).",
+)
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="Address to bind (0.0.0.0: every interface)."
 )
@@ -83,7 +101,6 @@ def _probe_record(text: str | None) -> dict[str, Any] | None:
     "--probe-record", help="The self-probe's record: a JSON object or @FILE [from the training profile]."
 )
 @click.option("--no-guards", is_flag=True, help="Leave out the artifact's runtime guards.")
-@click.option("--deployment", help="Deployment whose degraded mode applies (slipway degrade) [model name].")
 @click.option(
     "--degrade-when",
     metavar="GUARD:SHARE:WINDOW[:MODE]",
@@ -92,7 +109,10 @@ def _probe_record(text: str | None) -> dict[str, Any] | None:
 )
 @click.option("--trust-pickle", is_flag=True, help="Accept a pickle model (runs code on load!).")
 def serve(
-    model_ref: str,
+    model_ref: str | None,
+    deployment: str | None,
+    rollout_interval: float,
+    controller: bool,
     host: str,
     port: int,
     workers: int,
@@ -107,11 +127,11 @@ def serve(
     probe_interval: float,
     probe_record: str | None,
     no_guards: bool,
-    deployment: str | None,
     degrade_when: str | None,
     trust_pickle: bool,
 ) -> None:
-    """Serve MODEL_REF (NAME:VERSION, NAME@ALIAS or an artifact path) over HTTP until interrupted.
+    """Serve MODEL_REF (NAME:VERSION, NAME@ALIAS or an artifact path), or a deployment with
+    --deployment NAME (each request routed to its stable or candidate slot), until interrupted.
 
     Endpoints: POST /v1/models/NAME/predict, the Open Inference Protocol v2 under /v2, MLflow's
     POST /invocations; /healthz, /readyz, /metrics, /openapi.json, /docs.
@@ -125,6 +145,26 @@ def serve(
         score_in=score_in,  # type: ignore[arg-type]  # click.Choice checked it
         probe_interval_s=probe_interval,
     )
+    if model_ref is None and deployment is None:
+        raise InvalidInputError("give MODEL_REF, or --deployment NAME to serve a deployment")
+    if model_ref is None and deployment is not None:
+        slipway().rollouts.deployments.get(deployment)  # a clear error before the banner
+        click.echo(
+            f"slipway serve --deployment {deployment} on http://{host}:{port} "
+            f"({workers} worker(s)); Ctrl+C stops",
+            err=True,
+        )
+        slipway().serve_deployment(
+            deployment,
+            host=host,
+            port=port,
+            workers=workers,
+            config=config,
+            interval_s=rollout_interval,
+            controller=controller,
+        )
+        return
+    assert model_ref is not None
     click.echo(
         f"slipway serve {model_ref} on http://{host}:{port} ({workers} worker(s)); Ctrl+C stops", err=True
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 from slipway.core.audit import AuditDraft, AuditEvent
 from slipway.core.batch_run import BatchRunRecord
 from slipway.core.degradation import Degradation
+from slipway.core.deployment import DeploymentRecord, ExposureRecord, OutcomeRecord, StatsWindow
 from slipway.core.records import ModelRecord, ValidationRunRecord, VersionRecord, VersionStatus
 
 if TYPE_CHECKING:
@@ -90,6 +91,40 @@ class MetadataTransaction(Protocol):
         """Runs newest first, all or those of ``model``."""
         ...
 
+    def get_deployment(self, name: str) -> DeploymentRecord | None: ...
+
+    def list_deployments(self) -> list[DeploymentRecord]: ...
+
+    def insert_deployment(self, record: DeploymentRecord) -> None:
+        """Store a new deployment; a second one with the same name is a ConflictError."""
+        ...
+
+    def replace_deployment(self, record: DeploymentRecord, *, expected_generation: int) -> bool:
+        """Overwrite the deployment only if its stored generation is ``expected_generation``
+        (compare-and-set); return whether it was written."""
+        ...
+
+    def insert_stats(self, windows: Sequence[StatsWindow]) -> None: ...
+
+    def list_stats(self, deployment: str, *, since: str | None = None) -> list[StatsWindow]:
+        """Windows of ``deployment`` that ended at or after ``since``, oldest first."""
+        ...
+
+    def insert_exposures(self, records: Sequence[ExposureRecord]) -> None:
+        """Store exposures; a request id already stored is skipped (flushes may be retried)."""
+        ...
+
+    def get_exposure(self, request_id: str) -> ExposureRecord | None: ...
+
+    def find_user_exposure(self, deployment: str, user_key: str) -> ExposureRecord | None: ...
+
+    def list_exposures(self, deployment: str) -> list[ExposureRecord]: ...
+
+    def insert_outcome(self, record: OutcomeRecord) -> OutcomeRecord:
+        """Store feedback; the store assigns its id."""
+        ...
+
+    def list_outcomes(self, deployment: str) -> list[OutcomeRecord]: ...
     def get_degradation(self, name: str) -> Degradation | None: ...
 
     def list_degradations(self) -> list[Degradation]:

@@ -14,6 +14,7 @@ from slipway.demo import (
     batch_stage,
     guards_stage,
     registry_stage,
+    rollout_stage,
     runtime_stage,
     serving_stage,
     validation_stage,
@@ -36,6 +37,7 @@ STAGES: tuple[Stage, ...] = (
     batch_stage.score_file,
     guards_stage.guarded_scoring,
     guards_stage.degraded_mode,
+    rollout_stage.canary_release,
 )
 
 

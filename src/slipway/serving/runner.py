@@ -37,10 +37,14 @@ class ServeSpec:
     probe_record: dict[str, Any] | None = None
     trust_pickle: bool = False
     guards: bool = True
-    deployment: str | None = None
     degrade_when: str | None = None
     workers: int = 1
     config: ServeConfig = field(default_factory=ServeConfig)
+    #: With ``ref``: the name whose degraded mode applies [the model's]; without (``ref=""``):
+    #: serve this deployment (its slots and policy).
+    deployment: str | None = None
+    rollout_interval_s: float = 1.0
+    controller: bool = True
 
     def to_env(self) -> str:
         data = asdict(self)
