@@ -1,19 +1,29 @@
-"""Batch scoring throughput on 1,000,000 rows of the credit example (8 features, a scikit-learn
-pipeline: one-hot encoding + HistGradientBoostingClassifier), in rows per second, end to end
-(read Parquet, score, write Parquet):
+"""Batch scoring throughput on 1,000,000 rows, in rows per second, end to end (read Parquet,
+score, write Parquet). Two models (``--model``):
+
+* ``wide`` (default): FACTS.md's HistGradientBoostingClassifier on 30 float features;
+* ``credit``: the credit example (8 features, a scikit-learn pipeline: one-hot + HGB).
+
+slipway's artifact is built as ``slipway build`` builds it: compiled to ONNX when its parity with
+scikit-learn is verified (``--no-compile`` scores the native model).
 
 | contender | what |
 |---|---|
 | pandas + scikit-learn | the floor: ``ParquetFile.iter_batches`` in 100k chunks, ``predict_proba``, write |
+| pandas + onnxruntime | the same loop with the artifact's verified ONNX model (context) |
 | slipway local | ``Slipway.score`` on the local engine (2 workers), guards off |
-| slipway local + range check | the same with a per-feature range check against the training profile |
-| slipway spark | ``Slipway.score`` on the Spark engine, ``local[2]`` |
+| slipway local + guards | the same with the artifact's default runtime guards (``slipway.guards``: domain, |
+| | anomaly, conformal interval/set, output), fitted by ``slipway build`` |
+| spark read+write | ``spark.read.parquet(...).write.parquet(...)``: Spark's own floor (context) |
+| slipway spark | ``Slipway.score`` on the Spark engine, ``local[2]``, guards off (as ``spark_udf``) |
+| slipway spark + guards | the same with the default guards |
 | mlflow spark_udf | MLflow's ``spark_udf`` on the same model and Spark session |
 
-The range check stands in for the runtime guards (``slipway.guards``) until they are merged: it
-flags every value outside the training range, as the domain guard does. Timings of slipway
+Timings of slipway
 include starting the worker processes, loading and verifying the artifact, hashing the input for
-its fingerprint and recording the run. Spark's start is excluded for both Spark contenders.
+its fingerprint and recording the run. Spark's start is excluded for every Spark contender, and so is
+an untimed warm-up run of each Spark contender that runs Python, on 20,000 rows (``warm_up``): the
+rows/s are those of Python workers that have imported their libraries and loaded their model.
 
 MLflow is never a slipway dependency. To include its row, install it beside the project (in
 the venv it would downgrade pyarrow)::
@@ -37,111 +47,158 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from sklearn.ensemble import HistGradientBoostingClassifier
 
+from slipway.adapters.batch_scorer import artifact_scorer
 from slipway.api import Slipway
-from slipway.artifacts.builder import BuildSpec, build_artifact
-from slipway.artifacts.loader import LoadedArtifact
-from slipway.core.flags import Flag
+from slipway.artifacts.loader import load_artifact
 from slipway.core.settings import Settings
 from slipway.examples import credit
-from slipway.scoring.batch import Batch
+from slipway.runtimes.selection import compiled_runtime
 from slipway.scoring.scorer import Scorer
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "bench-output" / "batch"
 MLFLOW_LIB = ROOT / "bench-output" / "mlflow-lib"
 CHUNK_ROWS = 100_000
+FLOOR = "pandas + scikit-learn"
+SPARK = "slipway spark local[2]"
+SPARK_GUARDS = "slipway spark + guards"
+UDF = "mlflow spark_udf local[2]"
 
 
-class RangeCheck:
-    """Flags numeric values outside the training range (what the domain guard does)."""
+@dataclass(frozen=True)
+class Case:
+    """A model to benchmark: its rows on disk, the fitted model, its artifact and features."""
 
-    name = "range_check"
-    phase = "input"
-    provides: tuple[str, ...] = ()
-    requires: tuple[str, ...] = ()
-
-    def __init__(self, bounds: dict[str, tuple[float, float]]) -> None:
-        self.bounds = bounds
-
-    def apply(self, batch: Batch) -> None:
-        for feature, (low, high) in self.bounds.items():
-            values = batch.columns[feature]
-            outside = np.flatnonzero((values < low) | (values > high))
-            for row in outside.tolist():
-                value = float(values[row])
-                batch.flag(
-                    row,
-                    Flag(
-                        "range",
-                        "out_of_range",
-                        f"{feature} outside the training range",
-                        feature=feature,
-                        value=value,
-                        detail={"minimum": low, "maximum": high},
-                    ),
-                )
+    name: str
+    source: Path
+    model: Any
+    artifact: Path
+    features: tuple[str, ...]
 
 
-def range_checked_scorer(artifact: LoadedArtifact) -> Scorer:
-    profile = artifact.profile
-    assert profile is not None
-    bounds = {
-        f.name: (float(f.minimum), float(f.maximum))
-        for f in profile.features
-        if f.is_numeric and f.minimum is not None and f.maximum is not None
-    }
-    return Scorer(artifact, stages=(RangeCheck(bounds),))
+def wide_frame(rows: int, *, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(rng.normal(size=(rows, 30)), columns=[f"f{i:02d}" for i in range(30)])
 
 
-def prepare(rows: int) -> tuple[Path, Any, Path]:
+def prepare(name: str, rows: int, sw: Slipway, *, compile: bool) -> Case:
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    source = OUTPUT / f"credit-{rows}.parquet"
-    if not source.exists():
-        frame = credit.generate(rows, seed=2026)
-        frame.to_parquet(source, index=False, row_group_size=CHUNK_ROWS)
-    train, validation, _ = credit.split(credit.generate())
-    model = credit.train(train)
-    spec = BuildSpec(
-        name="credit", train=train, validation=validation, target=credit.TARGET, exclude=[credit.SENSITIVE]
-    )
-    artifact = OUTPUT / "artifact"
+    source = OUTPUT / f"{name}-{rows}.parquet"
+    if name == "wide":
+        train, validation = wide_frame(20_000, seed=0), wide_frame(5_000, seed=2)
+        for frame, seed in ((train, 0), (validation, 2)):
+            noise = np.random.default_rng(seed).normal(0, 0.5, len(frame))
+            frame["y"] = (frame.f00 + frame.f01 * frame.f02 + noise > 0).astype(np.int64)
+        features = tuple(c for c in train.columns if c != "y")
+        model = HistGradientBoostingClassifier(max_iter=100, random_state=0)
+        model.fit(train[list(features)], train.y)
+        build: dict[str, Any] = {"train": train, "validation": validation, "target": "y"}
+        if not source.exists():
+            wide_frame(rows, seed=1).to_parquet(source, index=False, row_group_size=CHUNK_ROWS)
+    else:
+        train, validation, _ = credit.split(credit.generate())
+        features = credit.FEATURES
+        model = credit.train(train)
+        build = {
+            "train": train,
+            "validation": validation,
+            "target": credit.TARGET,
+            "exclude": [credit.SENSITIVE],
+        }
+        if not source.exists():
+            credit.generate(rows, seed=2026).to_parquet(source, index=False, row_group_size=CHUNK_ROWS)
+    artifact = OUTPUT / f"artifact-{name}"
     shutil.rmtree(artifact, ignore_errors=True)
-    build_artifact(model, spec, output=artifact)
-    return source, model, artifact
+    built = sw.build(model, name=name, output=artifact, compile=compile, **build)
+    runtime = built.manifest.sections.get("runtime", {})
+    guards = sorted(built.manifest.sections.get("guards", {}))
+    print(f"  artifact {name}: compiled runtime verified: {runtime.get('verified', False)}; guards {guards}")
+    return Case(name, source, model, artifact, tuple(features))
 
 
-def pandas_floor(model: Any, source: Path, output: Path) -> None:
+def pandas_floor(
+    case: Case, output: Path, *, predict_proba: Callable[[Any], np.ndarray] | None = None
+) -> None:
+    """Read in 100k chunks, predict probabilities, write: scikit-learn, or the ONNX model given."""
+    model = case.model
     schema = pa.schema([("prediction", pa.int64()), ("p0", pa.float64()), ("p1", pa.float64())])
     with pq.ParquetWriter(output, schema) as writer:
-        for batch in pq.ParquetFile(source).iter_batches(
-            batch_size=CHUNK_ROWS, columns=list(credit.FEATURES)
+        for batch in pq.ParquetFile(case.source).iter_batches(
+            batch_size=CHUNK_ROWS, columns=list(case.features)
         ):
-            proba = model.predict_proba(batch.to_pandas())
+            proba = predict_proba(batch) if predict_proba else model.predict_proba(batch.to_pandas())
             labels = model.classes_[proba.argmax(axis=1)]
             writer.write_table(
                 pa.table({"prediction": labels, "p0": proba[:, 0], "p1": proba[:, 1]}, schema=schema)
             )
 
 
-def timed_round(contenders: dict[str, Callable[[Path], object]], rows: int, attempt: int) -> dict[str, float]:
-    """One run of every contender, one after the other; rows/s of each."""
+def onnx_predict_proba(case: Case) -> Callable[[Any], np.ndarray] | None:
+    """The artifact's verified ONNX model fed from Arrow columns, on this process's threads."""
+    artifact = load_artifact(case.artifact)
+    runtime = compiled_runtime(artifact)
+    if runtime is None:
+        return None
+    scorer = Scorer(artifact, runtime=runtime)
+
+    def predict_proba(batch: pa.RecordBatch) -> np.ndarray:
+        columns = {name: batch.column(name).to_numpy(zero_copy_only=False) for name in case.features}
+        probabilities = runtime.predict(columns, scorer.features).probabilities
+        assert probabilities is not None
+        return probabilities
+
+    return predict_proba
+
+
+def timed_round(
+    contenders: dict[str, Callable[..., object]],
+    rows: int,
+    attempt: int,
+    *,
+    before: Callable[[str], None] = lambda name: None,
+) -> dict[str, float]:
+    """One run of every contender, one after the other; rows/s of each (``before`` is untimed)."""
     rates = {}
     for name, run in contenders.items():
         output = OUTPUT / f"out-{attempt}"
         _remove(output)
+        before(name)
         started = time.perf_counter()
         run(output)
         rates[name] = rows / (time.perf_counter() - started)
         _remove(output)
         print(f"  round {attempt + 1}: {name:<30} {rates[name]:>10,.0f} rows/s", flush=True)
     return rates
+
+
+def warm_up(contenders: dict[str, Callable[..., object]], case: Case) -> Callable[[str], None]:
+    """Before each Spark contender, an untimed run of it on 20,000 rows: every one is then timed on
+    Python workers that have imported its libraries and loaded its model. Otherwise the order
+    decides (Spark stops Python workers idle for a minute, and a contender inherits the imports
+    of the one before it)."""
+    small = OUTPUT / f"{case.name}-warm-up.parquet"
+    if not small.exists():
+        pq.write_table(pq.ParquetFile(case.source).read_row_group(0).slice(0, 20_000), small)
+
+    def before(name: str) -> None:
+        if name in (SPARK, SPARK_GUARDS, UDF) and name in contenders:
+            output = OUTPUT / "warm-up"
+            _remove(output)
+            contenders[name](output, small)
+            _remove(output)
+
+    return before
 
 
 def _remove(path: Path) -> None:
@@ -194,7 +251,7 @@ def spark_session() -> Any:
     return session
 
 
-def mlflow_udf(spark: Any, model: Any, source: Path) -> Callable[[Path], object] | None:
+def mlflow_udf(spark: Any, case: Case) -> Callable[..., object] | None:
     try:
         import mlflow.pyfunc
         import mlflow.sklearn
@@ -202,18 +259,18 @@ def mlflow_udf(spark: Any, model: Any, source: Path) -> Callable[[Path], object]
         print(f"  mlflow spark_udf: skipped, mlflow is not importable ({exc}); see this module's docstring")
         return None
     os.environ.setdefault("MLFLOW_TRACKING_URI", (OUTPUT / "mlruns").as_uri())
-    saved = OUTPUT / "mlflow-model"
+    saved = OUTPUT / f"mlflow-model-{case.name}"
     shutil.rmtree(saved, ignore_errors=True)
     from mlflow.models import infer_signature
 
-    sample = credit.generate(200)[list(credit.FEATURES)]
-    signature = infer_signature(sample, model.predict(sample))  # so spark_udf passes columns by name
-    mlflow.sklearn.save_model(model, str(saved), serialization_format="cloudpickle", signature=signature)
+    sample = pq.read_table(case.source, columns=list(case.features)).slice(0, 200).to_pandas()
+    signature = infer_signature(sample, case.model.predict(sample))  # so spark_udf passes columns by name
+    mlflow.sklearn.save_model(case.model, str(saved), serialization_format="cloudpickle", signature=signature)
     udf = mlflow.pyfunc.spark_udf(spark, str(saved), result_type="long", env_manager="local")
-    frame = spark.read.parquet(str(source))
 
-    def run(output: Path) -> None:
-        frame.withColumn("prediction", udf(*credit.FEATURES)).write.parquet(str(output))
+    def run(output: Path, source: Path = case.source) -> None:
+        frame = spark.read.parquet(str(source))
+        frame.withColumn("prediction", udf(*case.features)).write.parquet(str(output))
 
     return run
 
@@ -222,35 +279,52 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks batch")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--model", choices=["wide", "credit"], default="wide")
+    parser.add_argument("--no-compile", action="store_true", help="score the native model, not ONNX")
     parser.add_argument("--no-spark", action="store_true")
+    parser.add_argument("--only", nargs="*", help="only these contenders (names as printed)")
     options = parser.parse_args([] if argv is None else argv)
     rows = options.rows
     print(
-        f"batch scoring: {rows:,} rows of the credit example, medians of {options.repeat} rounds", flush=True
+        f"batch scoring: {rows:,} rows of the {options.model} example, medians of {options.repeat} rounds",
+        flush=True,
     )
-    source, model, artifact = prepare(rows)
     sw = Slipway(Settings.from_env({}, home=OUTPUT / "home", actor="bench"))
+    case = prepare(options.model, rows, sw, compile=not options.no_compile)
+    source, artifact = case.source, case.artifact
 
-    def local(factory: Any = None) -> Callable[[Path], object]:
-        extra = {"scorer_factory": factory} if factory else {}
-        return lambda out: sw.score(artifact, source, out, chunk_rows=CHUNK_ROWS, workers=2, **extra)
+    unguarded = partial(artifact_scorer, guards=False)
 
-    contenders: dict[str, Callable[[Path], object]] = {
-        "pandas + scikit-learn": lambda out: pandas_floor(model, source, out),
-        "slipway local": local(),
-        "slipway local + range check": local(range_checked_scorer),
-    }
+    def local(factory: Any) -> Callable[[Path], object]:
+        return lambda out: sw.score(
+            artifact, source, out, chunk_rows=CHUNK_ROWS, workers=2, scorer_factory=factory
+        )
+
+    def on_spark(factory: Any) -> Callable[..., object]:
+        return lambda out, rows_from=source: sw.score(
+            artifact, rows_from, out, engine="spark", chunk_rows=CHUNK_ROWS, scorer_factory=factory
+        )
+
+    contenders: dict[str, Callable[..., object]] = {FLOOR: lambda out: pandas_floor(case, out)}
+    onnx = onnx_predict_proba(case)
+    if onnx is not None:
+        contenders["pandas + onnxruntime"] = lambda out: pandas_floor(case, out, predict_proba=onnx)
+    contenders["slipway local"] = local(unguarded)
+    contenders["slipway local + guards"] = local(artifact_scorer)
     spark = None
     if not options.no_spark:
         spark = spark_session()
-        contenders["slipway spark local[2]"] = lambda out: sw.score(
-            artifact, source, out, engine="spark", chunk_rows=CHUNK_ROWS
-        )
-        udf = mlflow_udf(spark, model, source)
+        contenders["spark read+write"] = lambda out: spark.read.parquet(str(source)).write.parquet(str(out))
+        contenders[SPARK] = on_spark(unguarded)
+        contenders[SPARK_GUARDS] = on_spark(artifact_scorer)
+        udf = mlflow_udf(spark, case)
         if udf is not None:
-            contenders["mlflow spark_udf local[2]"] = udf
+            contenders[UDF] = udf
+    if options.only:
+        contenders = {name: run for name, run in contenders.items() if name in options.only or name == FLOOR}
     # Rounds of every contender in turn, so a change in the machine's load hits them all alike.
-    rounds = [timed_round(contenders, rows, attempt) for attempt in range(options.repeat)]
+    before = warm_up(contenders, case) if spark is not None else (lambda name: None)
+    rounds = [timed_round(contenders, rows, attempt, before=before) for attempt in range(options.repeat)]
     if spark is not None:
         spark.stop()
     sw.close()
@@ -259,18 +333,21 @@ def main(argv: list[str] | None = None) -> None:
 
 def report(results: dict[str, list[float]]) -> None:
     medians = {name: statistics.median(rates) for name, rates in results.items()}
-    floor = medians["pandas + scikit-learn"]
-    udf = medians.get("mlflow spark_udf local[2]")
+    floor = medians[FLOOR]
+    udf = medians.get(UDF)
     print()
     print(f"| {'contender':<30} | {'rows/s (median)':>15} | {'vs pandas floor':>15} | {'vs spark_udf':>12} |")
     print(f"|{'-' * 32}|{'-' * 17}:|{'-' * 17}:|{'-' * 14}:|")
     for name, median in medians.items():
         versus_udf = f"{median / udf:.2f}x" if udf else "-"
         print(f"| {name:<30} | {median:>15,.0f} | {median / floor:>14.2f}x | {versus_udf:>12} |")
-    local = medians["slipway local"] / floor
-    print(f"\ngoal: slipway local (guards off) >= 0.8x the floor: {local:.2f}x -> {_verdict(local >= 0.8)}")
-    if udf and "slipway spark local[2]" in medians:
-        ratio = medians["slipway spark local[2]"] / udf
+    if "slipway local" in medians:
+        local = medians["slipway local"] / floor
+        print(
+            f"\ngoal: slipway local (guards off) >= 0.8x the floor: {local:.2f}x -> {_verdict(local >= 0.8)}"
+        )
+    if udf and SPARK in medians:
+        ratio = medians[SPARK] / udf
         print(f"goal: slipway spark >= 2x mlflow spark_udf: {ratio:.2f}x -> {_verdict(ratio >= 2)}")
 
 

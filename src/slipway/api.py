@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from starlette.applications import Starlette
 
+    from slipway.guards.degraded import DegradationRule
     from slipway.scoring.runtime import Runtime
     from slipway.serving.config import ServeConfig
     from slipway.serving.degraded import DegradedProvider
@@ -345,11 +346,15 @@ class Slipway:
         trust_pickle: bool = False,
         guards: bool = True,
         deployment: str | None = None,
+        degrade_when: DegradationRule | str | None = None,
         on_close: Callable[[], None] | None = None,
     ) -> Starlette:
         """An ASGI app scoring ``ref`` (see ``slipway.serving.app.create_app``); an alias is
         resolved once, so the app serves that version even if the alias moves. The degraded
-        mode of ``deployment`` [the model's name] applies to every request."""
+        mode of ``deployment`` [the model's name] applies to every request; ``degrade_when`` (a
+        ``DegradationRule`` or ``GUARD:SHARE:WINDOW[:MODE]``) enters it when the rule fires on the
+        served rows."""
+        from slipway.guards.degraded import DegradationWatch, parse_rule
         from slipway.serving.app import create_app
 
         version = None
@@ -357,14 +362,19 @@ class Slipway:
             record = self.resolve(ref)
             ref, version = ModelRef(record.name, version=record.version), record.version
         artifact = self.load(ref, trust_pickle=trust_pickle)
+        name = deployment or artifact.name
+        rule = parse_rule(degrade_when) if isinstance(degrade_when, str) else degrade_when
+        watch: list[Stage] = (
+            [] if rule is None else [DegradationWatch(rule, registry=self.registry, deployment=name)]
+        )
         scorer = self.scorer(
             artifact,
             runtime=runtime,
             lookups=lookups,
-            stages=stages,
+            stages=[*stages, *watch],
             environ=environ,
             guards=guards,
-            deployment=deployment or artifact.name,
+            deployment=name,
         )
 
         def close() -> None:
@@ -395,6 +405,7 @@ class Slipway:
         trust_pickle: bool = False,
         guards: bool = True,
         deployment: str | None = None,
+        degrade_when: str | None = None,
     ) -> None:
         """Serve ``ref`` over HTTP until interrupted (``slipway serve``); loopback by default.
 
@@ -404,6 +415,10 @@ class Slipway:
         from slipway.serving.runner import ServeSpec, check_address, run_app, run_workers
 
         check_address(host, port, workers)
+        if degrade_when is not None:
+            from slipway.guards.degraded import parse_rule
+
+            parse_rule(degrade_when)  # a bad rule fails here, not in every worker
         spec = ServeSpec(
             ref=str(ref),
             home=str(self.settings.home),
@@ -415,6 +430,7 @@ class Slipway:
             trust_pickle=trust_pickle,
             guards=guards,
             deployment=deployment,
+            degrade_when=degrade_when,
             workers=workers,
             config=config or ServeConfig(),
         )
@@ -437,6 +453,7 @@ class Slipway:
             trust_pickle=spec.trust_pickle,
             guards=spec.guards,
             deployment=spec.deployment,
+            degrade_when=spec.degrade_when,
             on_close=on_close,
         )
 
@@ -604,6 +621,7 @@ class Slipway:
         trust_pickle: bool = False,
         trusted_types: Sequence[str] = (),
         scorer_factory: ScorerFactory | None = None,
+        guards: bool = True,
     ) -> BatchResult:
         """Score every row of ``input`` with ``model`` and write Parquet parts to the folder ``output``.
 
@@ -614,13 +632,14 @@ class Slipway:
         ``"spark"`` (``master`` [local[*]], ``partitions``). The run is recorded in the registry
         and audited (``batch.completed`` / ``batch.failed``); a failed run leaves nothing under
         ``output``. ``scorer_factory`` builds each worker's scorer [the artifact's verified
-        runtime and its lookups as joins, as online: ``slipway.adapters.batch_scorer``].
+        runtime, its lookups as joins and its guards, as online: ``slipway.adapters.batch_scorer``;
+        ``guards=False`` leaves the guards out].
         """
         trust = TrustOptions(pickle=trust_pickle, skops_types=tuple(trusted_types))
         if scorer_factory is None:
-            from slipway.adapters.batch_scorer import artifact_scorer
+            from slipway.adapters.batch_scorer import artifact_scorer, unguarded_scorer
 
-            scorer_factory = artifact_scorer
+            scorer_factory = artifact_scorer if guards else unguarded_scorer
         runner = _batch_engine(engine, workers=workers, partitions=partitions, master=master)
         try:
             return self._score(
@@ -734,7 +753,12 @@ class Slipway:
             rows_flagged=outcome.rows_flagged,
             rows_rejected=outcome.rows_rejected,
             output_digest=outcome.output_digest,
-            options={**options, "parts": outcome.parts, "parts_resumed": outcome.parts_resumed},
+            options={
+                **options,
+                "parts": outcome.parts,
+                "parts_resumed": outcome.parts_resumed,
+                "runtime": outcome.runtime,
+            },
         )
         self.registry.record_batch_run(record)
         return BatchResult(record=record, outcome=outcome)

@@ -35,6 +35,10 @@ def test_the_artifact_is_loaded_once_per_python_worker_not_per_partition(
     assert result.outcome.parts >= 2
     assert result.record.rows_in == 4 * len(apartments_data.holdout)
     assert result.record.version is None and result.record.model == "apartments"
+    # Again, on the same (reused) Python workers: nothing to load, and still told which runtime scored.
+    again = batch_home.score(built.path, source, tmp_path / "again", engine="spark", partitions=4)
+    assert result.outcome.runtime == again.outcome.runtime == "native"
+    assert again.outcome.artifact_loads <= 2
 
 
 def test_csv_input_gives_the_same_rows_as_parquet(

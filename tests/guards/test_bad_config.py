@@ -200,3 +200,25 @@ def test_cli_build_fits_the_guards_of_the_file(
     assert cli_build(credit_files, tmp_path / "home2", "--guards", "none") == 0
     lines = capsys.readouterr().out.splitlines()
     assert not [line for line in lines if line.startswith("guards ")]
+
+
+def test_cli_build_stores_a_fallback_model_named_in_the_guards_file(
+    credit_files: dict[str, Path],
+    credit_data: ExampleData,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    simple = credit.pipeline(max_iter=5).fit(
+        credit_data.train[list(credit.FEATURES)], credit_data.train[credit.TARGET]
+    )
+    folder = tmp_path / "config"
+    folder.mkdir()
+    (folder / "fallback.skops").write_bytes(sio.dumps(simple))
+    guards = folder / "guards.yaml"
+    # the model file is named relative to the YAML file
+    guards.write_text("anomaly:\n  policy: fallback\nfallback:\n  model: fallback.skops\n")
+
+    assert cli_build(credit_files, tmp_path / "home", "--guards", str(guards), "-o", str(tmp_path / "a")) == 0
+
+    assert "fallback model" in capsys.readouterr().out
+    assert (tmp_path / "a" / "profile/guards/fallback/model/model.skops").is_file()

@@ -68,7 +68,10 @@ def test_reject_returns_no_prediction_and_the_reason(
     assert [row["rejected"] for row in rows] == [False, True, False]
     assert rows[1]["prediction"] is None
     assert rows[1]["flags"][0]["action"] == "reject"
-    assert "surface = 400 is outside the training interval" in rows[1]["flags"][0]["message"]
+    assert (
+        "surface = 400 is outside [11.4, 156.6] (the training range and its margin)"
+        in rows[1]["flags"][0]["message"]
+    )
     assert rows[0]["prediction"] is not None and rows[2]["prediction"] is not None
 
 
@@ -185,3 +188,27 @@ def test_uncertain_classifier_rows_are_flagged_below_the_certainty_threshold(
 
     assert flagged.any()
     np.testing.assert_array_equal(flagged, top < 0.65)
+
+
+def test_unknown_categories_and_forbidden_missing_values_are_flagged(
+    tmp_path: Path, credit_model: Any, credit_data: ExampleData
+) -> None:
+    guards = {
+        "domain": {"allow_missing": {"credit_history_years": False}},
+        "anomaly": False,
+        "conformal": False,
+        "output": False,
+    }
+    artifact = build_guarded(credit_model, credit_spec(credit_data), tmp_path / "artifact", guards)
+    rows = credit_data.holdout.head(3).copy()
+    rows["purpose"] = rows["purpose"].astype(object)
+    rows.loc[rows.index[0], "purpose"] = "yacht"
+    rows.loc[rows.index[1], "credit_history_years"] = None
+
+    scored = scorer_for(artifact).score_frame(rows).rows()
+
+    unknown, missing = scored[0]["flags"][0], scored[1]["flags"][0]
+    assert (unknown["code"], unknown["feature"], unknown["value"]) == ("unknown_category", "purpose", "yacht")
+    assert set(unknown["detail"]["known"]) == set(credit.PURPOSE)
+    assert (missing["code"], missing["feature"]) == ("missing", "credit_history_years")
+    assert scored[2]["flags"] == []

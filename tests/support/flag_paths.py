@@ -2,8 +2,8 @@
 rejections, flags (with their reasons) and extras (intervals, prediction sets).
 
 A path is a function ``(context, rows) -> list of row dicts`` in the JSON form of
-``ScoredBatch.rows()``. The Python API, the local batch engine and the Spark engine are here;
-adding the HTTP server is one more function appended to the list given to ``assert_same_rows``.
+``ScoredBatch.rows()``: the Python API, the HTTP server (slipway's JSON protocol on a real
+uvicorn), the local batch engine and the Spark engine.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from slipway.api import Slipway
 from slipway.batch.output import to_online_rows
+from support.live_server import LiveServer
 
 ROW_ID = "row_id"
 
@@ -35,6 +36,25 @@ ScoringPath = Callable[[PathContext, pd.DataFrame], Rows]
 
 def python_api(context: PathContext, rows: pd.DataFrame) -> Rows:
     return context.slipway.scorer(context.ref).score_frame(rows).rows()
+
+
+def http_server(context: PathContext, rows: pd.DataFrame) -> Rows:
+    """The rows as JSON records (NaN as null) to ``POST /v1/models/NAME/predict`` of a live server."""
+    server = LiveServer(context.slipway.app(context.ref)).start()
+    try:
+        scorer = server.state.model.scorer
+        wanted = [name for name in scorer.input_columns if name in rows.columns]
+        with server.client() as client:
+            response = client.post(
+                f"/v1/models/{scorer.artifact.name}/predict",
+                content=b'{"records": ' + rows[wanted].to_json(orient="records").encode() + b"}",
+                headers={"content-type": "application/json"},
+            )
+        assert response.status_code == 200, response.text
+        predictions: Rows = response.json()["predictions"]
+        return predictions
+    finally:
+        server.stop()
 
 
 def _batch(context: PathContext, rows: pd.DataFrame, engine: str, **options: Any) -> Rows:
@@ -55,7 +75,7 @@ def spark_engine(context: PathContext, rows: pd.DataFrame) -> Rows:
     return _batch(context, rows, "spark", partitions=3)
 
 
-DEFAULT_PATHS: tuple[ScoringPath, ...] = (python_api, local_engine, spark_engine)
+DEFAULT_PATHS: tuple[ScoringPath, ...] = (python_api, http_server, local_engine, spark_engine)
 
 
 def assert_same_rows(

@@ -21,8 +21,7 @@ from slipway.scoring.scorer import Scorer, Stage
 
 def artifact_scorer(artifact: LoadedArtifact, *, guards: bool = True) -> Scorer:
     """The artifact's scorer for batch: compiled runtime when verified, lookups as joins, and
-    the artifact's runtime guards (``guards=False``: none; pass
-    ``functools.partial(artifact_scorer, guards=False)`` as a scorer factory)."""
+    the artifact's runtime guards (``guards=False``: none, see ``unguarded_scorer``)."""
     specs = deployment_lookups(artifact, None)
     stages: list[Stage] = list(
         lookup_stages(
@@ -31,3 +30,8 @@ def artifact_scorer(artifact: LoadedArtifact, *, guards: bool = True) -> Scorer:
     )
     stages.extend(guard_stages(artifact, guards=guards))
     return Scorer(artifact, runtime=select_runtime(artifact, "auto"), stages=stages)
+
+
+def unguarded_scorer(artifact: LoadedArtifact) -> Scorer:
+    """``artifact_scorer`` without the runtime guards (``slipway score --no-guards``)."""
+    return artifact_scorer(artifact, guards=False)

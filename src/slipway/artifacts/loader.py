@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import tempfile
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
+from slipway.artifacts.deferred import DeferredRunner
 from slipway.artifacts.environment import check_environment
 from slipway.artifacts.flavors.registry import get_flavor
 from slipway.artifacts.packing import unpack_artifact
-from slipway.artifacts.verify import verify_artifact
+from slipway.artifacts.verify import hash_file, verify_artifact
 from slipway.core.errors import IntegrityError, UntrustedContentError
 from slipway.core.manifest import Manifest
 from slipway.core.model import ModelRunner, TrustOptions
@@ -82,11 +83,14 @@ def load_artifact(
     expected_digest: str | None = None,
     trust: TrustOptions | None = None,
     unpack_dir: Path | None = None,
+    defer_model: bool = False,
 ) -> LoadedArtifact:
     """Verify and load the artifact folder (or ``.tar.gz``) at ``source``.
 
     Every file is hashed against the manifest before anything is deserialised; pickle models
-    are refused unless ``trust.pickle`` is set, whatever the manifest says.
+    are refused unless ``trust.pickle`` is set, whatever the manifest says. ``defer_model``
+    deserialises the model only when it is first used (``DeferredRunner``), after hashing its
+    files again: batch workers that score with the compiled runtime never pay for it.
     """
     trust = trust or TrustOptions()
     source = Path(source)
@@ -106,11 +110,26 @@ def load_artifact(
     if manifest.has_file("environment/environment.json"):
         recorded = json.loads((source / "environment/environment.json").read_text(encoding="utf-8"))
         check_environment(recorded, source=f"artifact {manifest.name} ({manifest.digest[:12]})")
+    if defer_model:
+        load = partial(_load_runner, source, manifest, trust, check_files=True)
+        return LoadedArtifact(source, manifest, DeferredRunner(load, classes=manifest.model.classes))
+    return LoadedArtifact(path=source, manifest=manifest, runner=_load_runner(source, manifest, trust))
+
+
+def _load_runner(
+    source: Path, manifest: Manifest, trust: TrustOptions, *, check_files: bool = False
+) -> ModelRunner:
+    if check_files:  # a deferred load: the model files must still be those the manifest lists
+        for entry in manifest.files:
+            if entry.path.startswith(("model/", "code/")) and hash_file(source / entry.path) != entry.sha256:
+                raise IntegrityError(
+                    f"artifact file {entry.path!r} was modified after the artifact was loaded: its sha256 "
+                    "does not match the manifest; fetch the artifact again from the registry"
+                )
     flavor = get_flavor(manifest.model.flavor)
     try:
-        runner = flavor.load(source, manifest.model, trust)
+        return flavor.load(source, manifest.model, trust)
     except (OSError, ValueError, KeyError) as exc:
         raise IntegrityError(
             f"cannot rebuild the {flavor.name} model of artifact {manifest.name}: {exc}"
         ) from exc
-    return LoadedArtifact(path=source, manifest=manifest, runner=runner)

@@ -16,7 +16,7 @@ from slipway.artifacts.loader import LoadedArtifact
 from slipway.batch.output import OutputLayout, RunIdentity
 from slipway.batch.progress import ProgressReporter
 from slipway.batch.sources import Source
-from slipway.batch.worker import ArtifactSpec, ScorerFactory, ScoringPlan, default_scorer
+from slipway.batch.worker import ArtifactSpec, ScorerFactory, ScoringPlan, default_scorer, factory_name
 from slipway.core.batch_run import BatchRunRecord
 from slipway.core.canonical import sha256_hex, to_canonical_json
 from slipway.core.model import TrustOptions
@@ -56,7 +56,7 @@ class BatchJob:
                     "chunk_rows": self.chunk_rows,
                     "columns": list(self.input_columns),
                     "keep": list(self.keep),
-                    "scorer": f"{self.scorer_factory.__module__}.{self.scorer_factory.__qualname__}",
+                    "scorer": factory_name(self.scorer_factory),
                 }
             )
         )
@@ -104,6 +104,8 @@ class BatchOutcome:
     peak_rss: dict[str, int] = field(default_factory=dict)
     #: How many times workers loaded the artifact (Spark: once per Python worker process).
     artifact_loads: int | None = None
+    #: The runtime the workers scored with (``onnx``, ``native``; comma-separated if they differed).
+    runtime: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -120,6 +122,7 @@ class BatchOutcome:
             "parts_resumed": self.parts_resumed,
             "peak_rss": dict(self.peak_rss),
             "artifact_loads": self.artifact_loads,
+            "runtime": self.runtime,
         }
 
 

@@ -123,6 +123,7 @@ class LocalBatchEngine:
             parts_resumed=len(staging.resumed),
             peak_rss={"driver": peak_rss(), "worker": max((p.peak_rss for p in parts), default=0)},
             artifact_loads=workers or 1,
+            runtime=",".join(sorted({p.runtime for p in parts if p.runtime})) or None,
         )
 
     def _score_all(

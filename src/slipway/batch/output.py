@@ -27,10 +27,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from slipway.core.errors import InvalidInputError
 from slipway.scoring.result import ScoredBatch, to_plain
+from slipway.scoring.row_flags import RowFlags
 from slipway.scoring.schema import Columns
 
 PREDICTION = "prediction"
@@ -46,6 +49,7 @@ RUN_ID = "run_id"
 RESULT_COLUMNS = (PREDICTION, PROBABILITIES, REJECTED, FLAGGED, FLAGS, EXTRAS)
 IDENTITY_COLUMNS = (MODEL_NAME, MODEL_VERSION, DIGEST, RUN_ID)
 NO_FLAGS = "[]"
+_JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,22 +177,29 @@ def _predictions(values: np.ndarray, rejected: np.ndarray, kind: pa.DataType) ->
     return pa.array(values, type=kind, mask=rejected, from_pandas=True)
 
 
-def _flags_column(flags: Sequence[Sequence[Any]], flagged: np.ndarray) -> pa.Array:
-    """The JSON of each row's flags; rows without flags (most) share one "[]" string."""
-    texts = [NO_FLAGS] * len(flags)
-    for row in np.flatnonzero(flagged).tolist():
-        texts[row] = json.dumps([f.to_dict() for f in flags[row]], separators=(",", ":"), default=to_plain)
-    return pa.array(texts, type=pa.string())
+def _flags_column(flags: RowFlags, flagged: np.ndarray) -> pa.Array:
+    """The JSON of each row's flags; rows without flags (most) share one "[]", built in Arrow."""
+    n = len(flags)
+    empty = pa.repeat(pa.scalar(NO_FLAGS, pa.string()), n)
+    if not flagged.any():
+        return empty
+    texts = [_json([f.to_dict() for f in flags[row]]) for row in np.flatnonzero(flagged).tolist()]
+    return pc.replace_with_mask(empty, pa.array(flagged, type=pa.bool_()), pa.array(texts, type=pa.string()))
 
 
 def _extras(extras: dict[str, list[Any]], n: int) -> pa.Array:
     if not extras:
         return pa.nulls(n, pa.string())
-    rows = (
-        json.dumps({name: values[index] for name, values in extras.items()}, default=to_plain)
-        for index in range(n)
-    )
-    return pa.array(rows, type=pa.string())
+    names = list(extras)
+    rows = (_json(dict(zip(names, values, strict=True))) for values in zip(*extras.values(), strict=True))
+    return pa.array(rows, type=pa.string(), size=n)
+
+
+def _json(value: Any) -> str:
+    """Compact JSON; orjson because batch outputs write one per flagged row, or per row for extras
+    (a conformal interval or set): ~10x faster than ``json.dumps``, and ``json.loads`` reads it back
+    to the same values."""
+    return orjson.dumps(value, default=to_plain, option=_JSON_OPTIONS).decode()
 
 
 def table_columns(table: pa.Table | pa.RecordBatch, names: Sequence[str]) -> Columns:

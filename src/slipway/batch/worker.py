@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from slipway.artifacts.deferred import DeferredRunner
 from slipway.artifacts.loader import LoadedArtifact, load_artifact
 from slipway.artifacts.verify import verify_artifact
 from slipway.batch.output import OutputLayout, table_columns
@@ -62,20 +64,38 @@ class PartResult:
     sha256: str
     size: int
     peak_rss: int
+    runtime: str = ""
 
 
 _SCORERS: dict[str, Scorer] = {}
 _LOADS: dict[str, int] = {}
 
 
+def factory_name(factory: ScorerFactory) -> str:
+    """A stable name for a scorer factory: a function, or a ``functools.partial`` of one."""
+    if isinstance(factory, partial):
+        arguments = [repr(value) for value in factory.args]
+        arguments += [f"{name}={value!r}" for name, value in sorted(factory.keywords.items())]
+        return f"{factory_name(factory.func)}({', '.join(arguments)})"
+    return f"{factory.__module__}.{getattr(factory, '__qualname__', type(factory).__qualname__)}"
+
+
 def scorer_for(plan: ArtifactSpec, *, folder: str | None = None) -> Scorer:
-    """The process's scorer for ``plan``: the artifact is loaded and verified on first use only."""
+    """The process's scorer for ``plan``: the artifact is loaded and verified on first use only.
+
+    Its native model is deserialised only if the scorer uses it: a scorer on the verified
+    compiled runtime never imports the model's library (``DeferredRunner``).
+    """
     factory = plan.scorer_factory
-    key = f"{plan.digest}/{factory.__module__}.{factory.__qualname__}"
+    key = f"{plan.digest}/{factory_name(factory)}"
     scorer = _SCORERS.get(key)
     if scorer is None:
-        artifact = load_artifact(Path(folder or plan.artifact), expected_digest=plan.digest, trust=plan.trust)
+        artifact = load_artifact(
+            Path(folder or plan.artifact), expected_digest=plan.digest, trust=plan.trust, defer_model=True
+        )
         scorer = factory(artifact)
+        if scorer.runtime_name == "native" and isinstance(artifact.runner, DeferredRunner):
+            artifact.runner.loaded()  # the native model scores: load it now, not in the first chunk
         _SCORERS[key] = scorer
         _LOADS[plan.digest] = _LOADS.get(plan.digest, 0) + 1
     return scorer
@@ -142,7 +162,8 @@ def warm(spec: ArtifactSpec) -> int:
 
 def score_part(plan: ScoringPlan, index: int, table: pa.Table, folder: str) -> PartResult:
     """Score one part and write it as ``folder/part-NNNNNN.parquet`` (renamed into place when whole)."""
-    output = score_table(plan, scorer_for(plan), table)
+    scorer = scorer_for(plan)
+    output = score_table(plan, scorer, table)
     name = part_name(index)
     final = Path(folder) / name
     partial = final.with_name(f".{name}.{os.getpid()}.tmp")
@@ -154,7 +175,15 @@ def score_part(plan: ScoringPlan, index: int, table: pa.Table, folder: str) -> P
     flagged = int(pc.sum(output.column("flagged")).as_py() or 0)
     rejected = int(pc.sum(output.column("rejected")).as_py() or 0)
     return PartResult(
-        index, name, output.num_rows, flagged, rejected, sha256, final.stat().st_size, peak_rss()
+        index,
+        name,
+        output.num_rows,
+        flagged,
+        rejected,
+        sha256,
+        final.stat().st_size,
+        peak_rss(),
+        scorer.runtime_name,
     )
 
 

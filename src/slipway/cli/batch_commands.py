@@ -42,6 +42,7 @@ def _split(values: tuple[str, ...]) -> list[str]:
     "--overwrite", is_flag=True, help="Replace OUTPUT if it exists (once the new result is complete)."
 )
 @click.option("--trust-pickle", is_flag=True, help="Accept a pickle model (runs code on load!).")
+@click.option("--no-guards", is_flag=True, help="Score without the artifact's runtime guards.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run as JSON.")
 @click.option(
     "--progress/--no-progress", default=None, help="Show a progress bar [when stderr is a terminal]."
@@ -61,6 +62,7 @@ def score(
     resume: bool,
     overwrite: bool,
     trust_pickle: bool,
+    no_guards: bool,
     as_json: bool,
     progress: bool | None,
 ) -> None:
@@ -84,6 +86,7 @@ def score(
         overwrite=overwrite,
         progress=sys.stderr.isatty() if progress is None else progress,
         trust_pickle=trust_pickle,
+        guards=not no_guards,
     )
     if as_json:
         print_json({**result.record.to_dict(), "outcome": result.outcome.to_dict()})

@@ -12,9 +12,10 @@ import yaml
 from slipway.artifacts.model_files import read_model_file
 from slipway.artifacts.packing import pack_artifact
 from slipway.cli.context import slipway
-from slipway.cli.output import console, describe_guards, describe_runtime
+from slipway.cli.output import console, describe_runtime
 from slipway.core.errors import InvalidInputError, NotFoundError
 from slipway.core.model import TrustOptions
+from slipway.guards.step import describe_guards
 
 
 def _split(values: tuple[str, ...]) -> list[str]:

@@ -27,17 +27,6 @@ def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
     console.print(table)
 
 
-def describe_guards(section: dict[str, Any]) -> str:
-    """One line for a manifest's ``guards`` section: each guard with its policy, and the fallback."""
-    policies = section.get("policies") or {}
-    text = ", ".join(f"{name} ({policy})" for name, policy in policies.items()) or "none"
-    if section.get("fallback"):
-        text += f"; fallback {section['fallback']}"
-    if section.get("conformal_skipped"):
-        text += f"; no conformal: {section['conformal_skipped']}"
-    return text
-
-
 def describe_runtime(section: dict[str, Any]) -> str:
     """One line for a manifest's ``runtime`` section: the verified compiled model, or why there is none."""
     parity = section.get("parity") or {}

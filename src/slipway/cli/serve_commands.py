@@ -84,6 +84,12 @@ def _probe_record(text: str | None) -> dict[str, Any] | None:
 )
 @click.option("--no-guards", is_flag=True, help="Leave out the artifact's runtime guards.")
 @click.option("--deployment", help="Deployment whose degraded mode applies (slipway degrade) [model name].")
+@click.option(
+    "--degrade-when",
+    metavar="GUARD:SHARE:WINDOW[:MODE]",
+    help="Enter degraded mode automatically, e.g. domain:0.2:500:warn (over 20%% of the last 500 rows "
+    "flagged by the domain guard).",
+)
 @click.option("--trust-pickle", is_flag=True, help="Accept a pickle model (runs code on load!).")
 def serve(
     model_ref: str,
@@ -102,6 +108,7 @@ def serve(
     probe_record: str | None,
     no_guards: bool,
     deployment: str | None,
+    degrade_when: str | None,
     trust_pickle: bool,
 ) -> None:
     """Serve MODEL_REF (NAME:VERSION, NAME@ALIAS or an artifact path) over HTTP until interrupted.
@@ -133,6 +140,7 @@ def serve(
         trust_pickle=trust_pickle,
         guards=not no_guards,
         deployment=deployment,
+        degrade_when=degrade_when,
     )
 
 

@@ -10,7 +10,14 @@ from rich.console import Console
 
 from slipway.api import Slipway
 from slipway.core.settings import Settings
-from slipway.demo import batch_stage, registry_stage, runtime_stage, serving_stage, validation_stage
+from slipway.demo import (
+    batch_stage,
+    guards_stage,
+    registry_stage,
+    runtime_stage,
+    serving_stage,
+    validation_stage,
+)
 from slipway.demo.context import DemoContext
 
 Stage = Callable[[DemoContext], None]
@@ -27,6 +34,8 @@ STAGES: tuple[Stage, ...] = (
     runtime_stage.lookups_batch,
     serving_stage.serve_over_http,
     batch_stage.score_file,
+    guards_stage.guarded_scoring,
+    guards_stage.degraded_mode,
 )
 
 

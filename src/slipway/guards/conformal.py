@@ -18,7 +18,7 @@ MAPIE's own ``predict_interval`` / ``predict_set`` on held-out rows.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -26,7 +26,9 @@ from slipway.core.errors import InvalidInputError
 from slipway.core.flags import Flag
 from slipway.guards.config import Policy
 from slipway.guards.policy import row_action
+from slipway.guards.rows import RowValues
 from slipway.scoring.batch import Batch
+from slipway.scoring.scorer import Phase
 
 GUARD = "conformal"
 #: MAPIE's tolerance when comparing a class's score with the quantile (mapie._machine_precision).
@@ -52,7 +54,7 @@ class ConformalGuard:
     """Output stage: intervals or prediction sets for accepted rows; flags ambiguous or wide ones."""
 
     name = GUARD
-    phase = "output"
+    phase: Phase = "output"
     provides: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
 
@@ -75,46 +77,57 @@ class ConformalGuard:
     def _intervals(self, batch: Batch) -> None:
         assert batch.predictions is not None  # checked by apply
         accepted = batch.accepted
-        predictions = np.asarray(batch.predictions[accepted], dtype=np.float64)
-        bounds = np.column_stack((predictions - self.quantile, predictions + self.quantile)).tolist()
-        intervals = batch.extra("interval")  # noqa: S610 - not Django
-        for row, interval in zip(np.flatnonzero(accepted).tolist(), bounds, strict=True):
-            intervals[row] = interval
+        predictions = np.where(accepted, batch.predictions, np.nan).astype(np.float64)
+        low, high = predictions - self.quantile, predictions + self.quantile
+
+        def interval(row: int) -> list[float] | None:
+            return [float(low[row]), float(high[row])] if accepted[row] else None
+
+        batch.extras["interval"] = cast(list[Any], RowValues(batch.n_rows, interval))
         width = 2 * self.quantile
         if self.max_width is not None and width > self.max_width:
-            action = row_action(self.policy)
+            flag = Flag(
+                GUARD,
+                "wide_interval",
+                f"the {self.coverage:.0%} interval is {width:g} wide, above {self.max_width:g}",
+                action=row_action(self.policy),
+                detail={"width": width, "max_width": self.max_width},
+            )
             for row in np.flatnonzero(accepted).tolist():
-                batch.flag(
-                    row,
-                    Flag(
-                        GUARD,
-                        "wide_interval",
-                        f"the {self.coverage:.0%} interval is {width:g} wide, above {self.max_width:g}",
-                        action=action,
-                        detail={"width": width, "max_width": self.max_width},
-                    ),
-                )
+                batch.flag(row, flag)
 
     def _sets(self, batch: Batch) -> None:
         if batch.probabilities is None or self.classes is None:
             return
-        accepted = np.flatnonzero(batch.accepted)
-        members = (1 - batch.probabilities[accepted]) - self.quantile <= EPSILON
+        accepted = batch.accepted
+        # NaN probabilities (rejected rows) compare False: an empty set, never read or flagged
+        members = (1 - batch.probabilities) - self.quantile <= EPSILON
+        # rows share few distinct sets: encode each as a bit pattern, build each set (and its
+        # flag, immutable) once, instead of once per row
+        codes = members.astype(np.int64) @ (1 << np.arange(members.shape[1], dtype=np.int64))
         labels = self.classes.tolist()
-        sets = batch.extra("prediction_set")  # noqa: S610 - not Django
-        action = row_action(self.policy)
-        for row, member in zip(accepted.tolist(), members.tolist(), strict=True):
-            chosen = [label for label, inside in zip(labels, member, strict=True) if inside]
-            sets[row] = chosen
+        patterns: dict[int, list[Any]] = {}
+        flags: dict[int, Flag] = {}
+        for code in np.unique(codes).tolist():
+            chosen = [label for bit, label in enumerate(labels) if code >> bit & 1]
+            patterns[code] = chosen
             if len(chosen) != 1:
-                batch.flag(
-                    row,
-                    Flag(
-                        GUARD,
-                        "empty_set" if not chosen else "ambiguous",
-                        f"at {self.coverage:.0%} coverage the prediction set is "
-                        f"{chosen if chosen else 'empty'}, not a single class",
-                        action=action,
-                        detail={"prediction_set": chosen, "coverage": self.coverage},
-                    ),
-                )
+                flags[code] = self._ambiguous(chosen)
+
+        def prediction_set(row: int) -> list[Any] | None:
+            return list(patterns[int(codes[row])]) if accepted[row] else None
+
+        batch.extras["prediction_set"] = cast(list[Any], RowValues(batch.n_rows, prediction_set))
+        for code, flag in flags.items():
+            for row in np.flatnonzero(accepted & (codes == code)).tolist():
+                batch.flag(row, flag)
+
+    def _ambiguous(self, chosen: list[Any]) -> Flag:
+        return Flag(
+            GUARD,
+            "empty_set" if not chosen else "ambiguous",
+            f"at {self.coverage:.0%} coverage the prediction set is "
+            f"{chosen if chosen else 'empty'}, not a single class",
+            action=row_action(self.policy),
+            detail={"prediction_set": chosen, "coverage": self.coverage},
+        )

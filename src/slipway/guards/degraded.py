@@ -19,13 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from slipway.core.degradation import Degradation, DegradedModeName, check_mode
-from slipway.core.errors import InvalidInputError
+from slipway.core.errors import InvalidInputError, SlipwayError
 from slipway.core.flags import Action, Flag
 from slipway.scoring.batch import Batch
 from slipway.scoring.result import ScoredBatch
+from slipway.scoring.row_flags import RowFlags
+from slipway.scoring.scorer import Phase
 
 if TYPE_CHECKING:
     from slipway.registry.service import Registry
@@ -38,7 +38,7 @@ class DegradedMode:
     """Input stage applying the deployment's degraded state to every row (see the module doc)."""
 
     name = GUARD
-    phase = "input"
+    phase: Phase = "input"
     provides: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
 
@@ -102,11 +102,11 @@ class DegradationRule:
 
     def observe(self, scored: ScoredBatch) -> bool:
         """Record the batch's rows; True when the rule fires."""
-        hits = np.fromiter(
-            (any(flag.guard == self.guard for flag in flags) for flags in scored.flags),
-            dtype=bool,
-            count=len(scored.flags),
-        )
+        return self.observe_flags(scored.flags)
+
+    def observe_flags(self, rows: RowFlags) -> bool:
+        """Record rows given by their flags; True when the rule fires."""
+        hits = rows.mask(lambda flag: flag.guard == self.guard)
         for hit in hits[-self.window :].tolist():
             if len(self._recent) == self.window:
                 self._flagged -= self._recent[0]
@@ -144,3 +144,63 @@ def degrade_when(
     if not rule.observe(scored) or registry.degradation(name) is not None:
         return None
     return registry.degrade(name, rule.mode, reason=rule.reason(), rule=rule.describe())
+
+
+def parse_rule(text: str) -> DegradationRule:
+    """A rule from its command-line form ``GUARD:SHARE:WINDOW[:MODE]``, e.g. ``domain:0.2:500:warn``."""
+    parts = text.split(":")
+    if len(parts) not in (3, 4):
+        raise InvalidInputError(
+            f"degradation rule {text!r}: expected GUARD:SHARE:WINDOW[:MODE], e.g. domain:0.2:500:warn"
+        )
+    guard, share, window = parts[:3]
+    try:
+        share_value, window_value = float(share), int(window)
+    except ValueError:
+        raise InvalidInputError(
+            f"degradation rule {text!r}: SHARE must be a number in [0, 1) and WINDOW a whole number of rows"
+        ) from None
+    if not guard:
+        raise InvalidInputError(f"degradation rule {text!r}: name the guard whose flags count (e.g. domain)")
+    mode = check_mode(parts[3]) if len(parts) == 4 else "warn"
+    return DegradationRule(guard=guard, share=share_value, window=window_value, mode=mode)
+
+
+class DegradationWatch:
+    """Output stage feeding every scored batch to a ``DegradationRule``; when it fires, the
+    deployment enters degraded mode through the registry (audited), once.
+
+    Each worker process watches its own rows; the first to fire enters the mode, the others find
+    it entered. Once it fired, the registry is not asked again for ``recheck_s`` seconds, so a
+    firing rule costs nothing per batch.
+    """
+
+    name = "degradation_watch"
+    phase: Phase = "output"
+    provides: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+
+    def __init__(
+        self, rule: DegradationRule, *, registry: Registry, deployment: str, recheck_s: float = 30.0
+    ) -> None:
+        self.rule = rule
+        self.registry = registry
+        self.deployment = deployment
+        self.recheck_s = recheck_s
+        self._checked_at = -float("inf")
+
+    def apply(self, batch: Batch) -> None:
+        if not self.rule.observe_flags(batch.flags):
+            return
+        now = time.monotonic()
+        if now - self._checked_at < self.recheck_s:
+            return
+        self._checked_at = now
+        if self.registry.degradation(self.deployment) is not None:
+            return
+        try:
+            self.registry.degrade(
+                self.deployment, self.rule.mode, reason=self.rule.reason(), rule=self.rule.describe()
+            )
+        except SlipwayError:  # another worker entered it first: the state is what matters
+            return

@@ -10,14 +10,17 @@ import math
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from slipway.core.flags import Flag
 from slipway.core.profile import DataProfile
 from slipway.guards.config import DomainConfig, Policy
 from slipway.guards.policy import row_action
 from slipway.scoring.batch import Batch
+from slipway.scoring.scorer import Phase
 
 GUARD = "domain"
+_SMALL = 64  # below this many rows, plain Python beats pandas' hashing
 
 
 def fit_domain(config: DomainConfig, profile: DataProfile) -> dict[str, Any]:
@@ -30,6 +33,9 @@ def fit_domain(config: DomainConfig, profile: DataProfile) -> dict[str, Any]:
             "kind": feature.kind,
             "allow_missing": config.allow_missing.get(name, feature.nullable),
         }
+        # the input schema already refuses nulls where training had none: check only the
+        # features whose missing values training had but the configuration forbids
+        entry["check_missing"] = feature.nullable and not entry["allow_missing"]
         if name in config.intervals:
             entry["interval"] = [float(v) for v in config.intervals[name]]
         elif feature.is_numeric and feature.minimum is not None and feature.maximum is not None:
@@ -45,7 +51,7 @@ class DomainGuard:
     """Input stage: flags (or rejects, clips, hands to the fallback) rows outside the domain."""
 
     name = GUARD
-    phase = "input"
+    phase: Phase = "input"
     provides: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
 
@@ -53,25 +59,38 @@ class DomainGuard:
         self.policy: Policy = fitted["policy"]
         self.features: dict[str, Any] = fitted["features"]
         self._known = {name: set(e["known"]) for name, e in self.features.items() if "known" in e}
+        self._intervals = [name for name, e in self.features.items() if "interval" in e]
+        self._lows = np.asarray([self.features[name]["interval"][0] for name in self._intervals])
+        self._highs = np.asarray([self.features[name]["interval"][1] for name in self._intervals])
 
     def apply(self, batch: Batch) -> None:
+        for name in self._outside_columns(batch):
+            self._check_interval(batch, name, batch.columns[name], self.features[name])
         for name, entry in self.features.items():
             values = batch.columns.get(name)
             if values is None:
                 continue
-            if "interval" in entry:
-                self._check_interval(batch, name, values, entry)
-            elif name in self._known:
+            if name in self._known and "interval" not in entry:
                 self._check_categories(batch, name, values, entry)
-            if not entry["allow_missing"]:
+            if entry.get("check_missing"):
                 self._check_missing(batch, name, values)
+
+    def _outside_columns(self, batch: Batch) -> list[str]:
+        """The numeric features with a value outside their interval, all checked at once."""
+        if not self._intervals:
+            return []
+        matrix = np.column_stack([batch.columns[name] for name in self._intervals])
+        if matrix.dtype.kind not in "iuf":
+            return list(self._intervals)  # a column of another type: check them one by one
+        hits = np.asarray(((matrix < self._lows) | (matrix > self._highs)).any(axis=0))
+        outside: list[bool] = hits.tolist()
+        return [name for name, hit in zip(self._intervals, outside, strict=True) if hit]
 
     def _check_interval(self, batch: Batch, name: str, values: np.ndarray, entry: dict[str, Any]) -> None:
         low, high = entry["interval"]
         if values.dtype.kind not in "iuf":
             return
-        with np.errstate(invalid="ignore"):
-            outside = np.flatnonzero((values < low) | (values > high))
+        outside = np.flatnonzero((values < low) | (values > high))  # NaN compares False: not flagged
         if outside.size == 0:
             return
         action = row_action(self.policy)
@@ -82,7 +101,7 @@ class DomainGuard:
                 Flag(
                     GUARD,
                     "below_range" if value < low else "above_range",
-                    f"{name} = {value:g} is outside the training interval [{low:g}, {high:g}]",
+                    f"{name} = {value:g} is outside [{low:g}, {high:g}] (the training range and its margin)",
                     action=action,
                     feature=name,
                     value=value,
@@ -94,6 +113,10 @@ class DomainGuard:
 
     def _check_categories(self, batch: Batch, name: str, values: np.ndarray, entry: dict[str, Any]) -> None:
         known = self._known[name]
+        # most batches hold only known values: check the distinct values first (hashing, in C)
+        distinct = pd.unique(values) if len(values) > _SMALL else values
+        if all(value is None or value in known for value in distinct.tolist()):
+            return
         unknown = [
             row for row, value in enumerate(values.tolist()) if value is not None and value not in known
         ]

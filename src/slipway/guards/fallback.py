@@ -21,6 +21,7 @@ from slipway.core.flags import Flag
 from slipway.core.manifest import ModelSection
 from slipway.core.model import ModelRunner, TrustOptions
 from slipway.scoring.batch import Batch
+from slipway.scoring.scorer import Phase
 
 FALLBACK_DIR = "profile/guards/fallback"
 #: Extras that describe the main model's prediction, dropped when the fallback answers instead.
@@ -141,7 +142,7 @@ class FallbackStage:
     """Output stage, last: the fallback answers for accepted rows flagged with action ``fallback``."""
 
     name = "fallback"
-    phase = "output"
+    phase: Phase = "output"
     provides: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
 
@@ -149,11 +150,7 @@ class FallbackStage:
         self.fallback = fallback
 
     def apply(self, batch: Batch) -> None:
-        wanted = np.fromiter(
-            (any(flag.action == "fallback" for flag in flags) for flags in batch.flags),
-            dtype=bool,
-            count=batch.n_rows,
-        )
+        wanted = batch.flags.mask(lambda flag: flag.action == "fallback")
         rows = np.flatnonzero(wanted & batch.accepted)
         if rows.size == 0:
             return

@@ -14,6 +14,7 @@ from slipway.core.profile import DataProfile
 from slipway.guards.config import OutputConfig, Policy
 from slipway.guards.policy import row_action
 from slipway.scoring.batch import Batch
+from slipway.scoring.scorer import Phase
 
 GUARD = "output"
 
@@ -45,7 +46,7 @@ class OutputGuard:
     """Output stage: flags, rejects, clips or hands to the fallback rows with an implausible output."""
 
     name = GUARD
-    phase = "output"
+    phase: Phase = "output"
     provides: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
 
@@ -92,19 +93,15 @@ class OutputGuard:
     def _check_certainty(self, batch: Batch) -> None:
         assert self.min_certainty is not None
         assert batch.probabilities is not None
-        top = np.nan_to_num(batch.probabilities.max(axis=1), nan=1.0)
+        top = batch.probabilities.max(axis=1)  # NaN for rejected rows: compares False below
         uncertain = np.flatnonzero(batch.accepted & (top < self.min_certainty))
-        action = row_action(self.policy)
+        # one immutable flag for all such rows: each row's probabilities show its certainty
+        flag = Flag(
+            GUARD,
+            "uncertain",
+            f"the highest class probability is below {self.min_certainty:g}",
+            action=row_action(self.policy),
+            detail={"min_certainty": self.min_certainty},
+        )
         for row in uncertain.tolist():
-            certainty = round(float(top[row]), 6)
-            batch.flag(
-                row,
-                Flag(
-                    GUARD,
-                    "uncertain",
-                    f"the highest class probability {certainty:g} is below {self.min_certainty:g}",
-                    action=action,
-                    value=certainty,
-                    detail={"min_certainty": self.min_certainty},
-                ),
-            )
+            batch.flag(row, flag)

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from slipway.scoring.scorer import Stage
 
 
+#: The guards an artifact may hold, in the order they are applied.
+GUARD_NAMES = ("domain", "anomaly", "conformal", "output")
+
+
 def stored_guards(artifact: LoadedArtifact) -> dict[str, Any]:
     """The artifact's fitted guards ({} when it was built without them); the file was verified at load."""
     if SECTION not in artifact.manifest.sections or not artifact.manifest.has_file(GUARDS_FILE):
@@ -31,10 +35,24 @@ def stored_guards(artifact: LoadedArtifact) -> dict[str, Any]:
 
 
 def guard_stages(
-    artifact: LoadedArtifact, *, guards: bool = True, degraded: DegradedMode | None = None
+    artifact: LoadedArtifact,
+    *,
+    guards: bool = True,
+    degraded: DegradedMode | None = None,
+    observe_only: bool = False,
 ) -> list[Stage]:
-    """The stages applying ``artifact``'s guards (none with ``guards=False``) and degraded mode."""
+    """The stages applying ``artifact``'s guards (none with ``guards=False``) and degraded mode.
+
+    ``observe_only`` turns every policy into ``flag``: the gate measures the model's own
+    predictions on every row, and how often each guard would fire (``guard_flag_rate``).
+    """
     fitted = stored_guards(artifact) if guards else {}
+    if observe_only:
+        fitted = {
+            name: {**value, "policy": "flag"} if name in GUARD_NAMES else value
+            for name, value in fitted.items()
+            if name != "fallback"
+        }
     stages: list[Any] = [degraded] if degraded is not None else []
     if "domain" in fitted:
         stages.append(DomainGuard(fitted["domain"]))

@@ -55,6 +55,16 @@ class GuardsStep:
         assert context.train is not None
         fitted: dict[str, Any] = {}
         summary: dict[str, Any] = {"file": GUARDS_FILE}
+        # first the fallback: a model that cannot answer fails the build before any fitting
+        if config.fallback is not None:
+            fitted["fallback"] = save_fallback(
+                config.fallback,
+                root=context.root,
+                task=context.task,
+                features=context.features,
+                classes=context.classes,
+                sample=context.train.head(20),
+            )
         if config.domain is not None:
             fitted["domain"] = fit_domain(config.domain, context.profile)
         if config.anomaly is not None:
@@ -79,15 +89,6 @@ class GuardsStep:
             output = fit_output(config.output, context.profile, context.task)
             if output is not None:
                 fitted["output"] = output
-        if config.fallback is not None:
-            fitted["fallback"] = save_fallback(
-                config.fallback,
-                root=context.root,
-                task=context.task,
-                features=context.features,
-                classes=context.classes,
-                sample=context.train.head(20),
-            )
         target = context.root / GUARDS_FILE
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(json.dumps(fitted, sort_keys=True, indent=1, allow_nan=False).encode() + b"\n")
@@ -143,3 +144,14 @@ class GuardsStep:
                 f"only {len(validation)} validation rows (the default needs {DEFAULT_CONFORMAL_ROWS})",
             )
         return ConformalConfig.model_validate({}), None
+
+
+def describe_guards(section: dict[str, Any]) -> str:
+    """One line for a manifest's ``guards`` section: each guard with its policy, and the fallback."""
+    policies = section.get("policies") or {}
+    text = ", ".join(f"{name} ({policy})" for name, policy in policies.items()) or "none"
+    if section.get("fallback"):
+        text += f"; fallback {section['fallback']}"
+    if section.get("conformal_skipped"):
+        text += f"; no conformal: {section['conformal_skipped']}"
+    return text

@@ -1,8 +1,8 @@
 """The working state of one batch as it moves through the scoring path.
 
 Stages (lookups, guards) read and change it: they add columns, flag or reject rows, clip
-values, replace predictions. Flags are kept per row; rows that are rejected before prediction
-are not sent to the model.
+values, replace predictions. Flags are kept per row (``RowFlags``: only flagged rows cost
+anything); rows that are rejected before prediction are not sent to the model.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from slipway.core.flags import Flag
+from slipway.scoring.row_flags import RowFlags
 from slipway.scoring.schema import Columns
 
 
@@ -20,7 +21,7 @@ from slipway.scoring.schema import Columns
 class Batch:
     columns: Columns
     n_rows: int
-    flags: list[list[Flag]] = field(default_factory=list)
+    flags: RowFlags = field(default_factory=lambda: RowFlags(0))
     rejected: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     predictions: np.ndarray | None = None
     probabilities: np.ndarray | None = None
@@ -30,13 +31,13 @@ class Batch:
     notes: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not self.flags:
-            self.flags = [[] for _ in range(self.n_rows)]
+        if len(self.flags) != self.n_rows:
+            self.flags = RowFlags(self.n_rows)
         if self.rejected.size != self.n_rows:
             self.rejected = np.zeros(self.n_rows, dtype=bool)
 
     def flag(self, row: int, flag: Flag) -> None:
-        self.flags[row].append(flag)
+        self.flags.add(row, flag)
         if flag.action == "reject":
             self.rejected[row] = True
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from slipway.core.flags import Flag
 from slipway.scoring.batch import Batch
+from slipway.scoring.row_flags import RowFlags
 
 
 def to_plain(value: Any) -> Any:
@@ -32,7 +32,7 @@ class ScoredBatch:
     probabilities: np.ndarray | None
     classes: tuple[Any, ...] | None
     rejected: np.ndarray
-    flags: list[list[Flag]]
+    flags: RowFlags
     runtime: str
     extras: dict[str, list[Any]] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)
@@ -67,7 +67,7 @@ class ScoredBatch:
 
     @property
     def flagged(self) -> np.ndarray:
-        return np.fromiter((bool(row) for row in self.flags), dtype=bool, count=len(self.flags))
+        return self.flags.flagged_mask()
 
     def row(self, index: int) -> dict[str, Any]:
         rejected = bool(self.rejected[index])

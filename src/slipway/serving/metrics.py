@@ -151,7 +151,7 @@ class ServingMetrics:
         if scored is None:
             return
         rejected = int(scored.rejected.sum())
-        flagged = sum(1 for flags in scored.flags if flags)
+        flagged = len(scored.flags.flagged_rows())
         self._rows["scored"].inc(rows - rejected)
         if flagged:
             self._rows["flagged"].inc(flagged)

@@ -38,6 +38,7 @@ class ServeSpec:
     trust_pickle: bool = False
     guards: bool = True
     deployment: str | None = None
+    degrade_when: str | None = None
     workers: int = 1
     config: ServeConfig = field(default_factory=ServeConfig)
 

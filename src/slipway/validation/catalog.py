@@ -57,6 +57,7 @@ METRICS: dict[str, MetricInfo] = {
         _m("refusal_rate", "health", None, "rows the input schema refused (a clean refusal)"),
         _m("error_rate", "health", False, "rows on which the model raised an error"),
         _m("nan_rate", "health", False, "rows scored to NaN, infinity or an unknown class"),
+        _m("guard_flag_rate", "health", None, "rows a runtime guard flagged (artifacts built with guards)"),
         _m("mismatch_rate", "health", False, "scored rows whose prediction differs from the base row's"),
         _m("prediction_mean", "health", None, "mean prediction (probability of the positive class)"),
         _m("prediction_min", "health", None, "smallest prediction"),

@@ -81,6 +81,8 @@ class ScenarioMetrics:
             "error_rate": outcome.rate(ERROR),
             "nan_rate": outcome.rate(NAN),
         }
+        if outcome.flagged is not None and len(outcome):
+            values["guard_flag_rate"] = float(np.mean(outcome.flagged))
         scored = outcome.predictions[outcome.scored]
         if self.task.kind == "classification" and outcome.probabilities is not None and scored.size:
             numbers = outcome.probabilities[outcome.scored][:, self.task.positive_index]

@@ -24,6 +24,7 @@ import pandas as pd
 from slipway.artifacts.loader import LoadedArtifact, load_artifact
 from slipway.core.audit import utc_now_iso
 from slipway.core.errors import InvalidInputError
+from slipway.guards.stages import guard_stages
 from slipway.scoring.runtime import Runtime
 from slipway.scoring.scorer import Scorer
 from slipway.validation import explain, latency, parity, probes
@@ -72,7 +73,8 @@ class _Run:
         self.plan = source.plan
         self.task = Task.of(artifact.task, artifact.classes, self.plan.positive_class)
         self.target = self.plan.target or artifact.target
-        self.scorer = Scorer(artifact)
+        # guards observe (policy flag): the gate measures the model itself, and guard_flag_rate
+        self.scorer = Scorer(artifact, stages=guard_stages(artifact, observe_only=True))
         self.champion = Scorer(options.champion) if options.champion is not None else None
         self.outcomes: dict[str, Outcome] = {}
         self.metrics: dict[str, ScenarioMetrics] = {}

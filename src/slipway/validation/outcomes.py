@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from slipway.core.errors import InvalidInputError
+from slipway.guards.stages import GUARD_NAMES
 from slipway.scoring.result import ScoredBatch
 from slipway.scoring.schema import coerce_column
 from slipway.scoring.scorer import Scorer
@@ -44,6 +45,8 @@ class Outcome:
     refusals: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     examples: list[dict[str, Any]] = field(default_factory=list)
+    #: Rows a runtime guard flagged (None when the scorer has no guards).
+    flagged: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.status)
@@ -71,6 +74,7 @@ def score_outcomes(scorer: Scorer, frame: pd.DataFrame) -> Outcome:
         status=np.full(n_rows, SCORED, dtype=np.int8),
         predictions=np.full(n_rows, np.nan, dtype=object),
         probabilities=np.full((n_rows, n_classes), np.nan) if n_classes else None,
+        flagged=np.zeros(n_rows, dtype=bool) if _has_guards(scorer) else None,
     )
     if n_rows == 0:
         return outcome
@@ -84,6 +88,10 @@ def score_outcomes(scorer: Scorer, frame: pd.DataFrame) -> Outcome:
         numeric = pd.to_numeric(pd.Series(outcome.predictions), errors="coerce")
         outcome.predictions = numeric.to_numpy(dtype=np.float64)
     return outcome
+
+
+def _has_guards(scorer: Scorer) -> bool:
+    return any(stage.name in GUARD_NAMES for stage in scorer.stages)
 
 
 def _take(columns: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
@@ -161,6 +169,9 @@ def _store(result: ScoredBatch, rows: np.ndarray, outcome: Outcome) -> None:
         reasons = "; ".join(flag.message for flag in result.flags[position]) or "rejected by a guard"
         _refuse(outcome, int(rows[position]), reasons)
     kept = ~rejected
+    if outcome.flagged is not None:
+        guarded = [any(flag.guard in GUARD_NAMES for flag in flags) for flags in result.flags]
+        outcome.flagged[rows] = guarded
     outcome.predictions[rows[kept]] = np.asarray(result.predictions, dtype=object)[kept]
     if outcome.probabilities is not None and result.probabilities is not None:
         outcome.probabilities[rows[kept]] = np.asarray(result.probabilities, dtype=np.float64)[kept]
