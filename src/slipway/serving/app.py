@@ -154,6 +154,8 @@ class ModelServer:
             body = await read_body(request, limit=self.config.max_body_bytes)
             parsed = parse(body, request)
             if self._in_flight == 1 and self.batcher.can_score_now():
+                await asyncio.sleep(0)  # requests that arrived with this one now count as in flight
+            if self._in_flight == 1 and self.batcher.can_score_now():
                 outcome = self.batcher.score_now(parsed.columns, parsed.n_rows)
             else:
                 outcome = await self._submit(parsed.columns, parsed.n_rows)
