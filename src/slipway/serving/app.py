@@ -91,8 +91,6 @@ class ModelServer:
         self.readiness = Readiness(model.scorer.stages, ttl_s=config.readiness_ttl_s)
         self.warmed = False
         self.started_at = time.time()
-        #: Scoring requests being answered now: a lone one may skip the queue (``score_now``).
-        self._in_flight = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -148,17 +146,11 @@ class ModelServer:
     ) -> Response:
         started = time.perf_counter()
         rid = request_id(request)
-        self._in_flight += 1
         try:
             self.check_model(request)
             body = await read_body(request, limit=self.config.max_body_bytes)
             parsed = parse(body, request)
-            if self._in_flight == 1 and self.batcher.can_score_now():
-                await asyncio.sleep(0)  # requests that arrived with this one now count as in flight
-            if self._in_flight == 1 and self.batcher.can_score_now():
-                outcome = self.batcher.score_now(parsed.columns, parsed.n_rows)
-            else:
-                outcome = await self._submit(parsed.columns, parsed.n_rows)
+            outcome = await self._submit(parsed.columns, parsed.n_rows)
             timing = {
                 "total_ms": (time.perf_counter() - started) * 1e3,
                 "queue_ms": outcome.queue_ms,
@@ -173,8 +165,6 @@ class ModelServer:
             kind = None
         except Exception as error:  # noqa: BLE001 - every failure is answered as JSON; 5xx only for server faults
             response, kind = error_response(error, rid)
-        finally:
-            self._in_flight -= 1
         self.metrics.request(protocol, response.status_code, time.perf_counter() - started, kind)
         return response
 

@@ -104,28 +104,6 @@ class MicroBatcher:
         self._wakeup.set()
         return await future
 
-    def can_score_now(self) -> bool:
-        """Whether a lone request may skip the queue: scoring on the loop, nothing queued or running."""
-        return not self.in_thread and not self._jobs and not self._busy and not self._closing
-
-    def score_now(self, columns: RawColumns, n_rows: int) -> Outcome:
-        """Score one request right away on the event loop (see ``can_score_now``): with a single
-        client there is nothing to batch, and the queue's task switches cost more than an ONNX call."""
-        started = time.perf_counter()
-        self._busy = True
-        try:
-            scored = self._score(columns)
-        except Exception:
-            if self._observe is not None:
-                self._observe(1, n_rows, None, (time.perf_counter() - started) * 1e3)
-            raise
-        finally:
-            self._busy = False
-        score_ms = (time.perf_counter() - started) * 1e3
-        if self._observe is not None:
-            self._observe(1, n_rows, scored, score_ms)
-        return Outcome(scored, 0, n_rows, n_rows, 0.0, score_ms)
-
     async def stop(self) -> None:
         """Refuse new requests, finish the queued ones, then stop the task and its thread."""
         self._closing = True
