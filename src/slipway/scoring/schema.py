@@ -111,15 +111,16 @@ def enforce(
     n_rows = lengths.pop() if lengths else 0
     if n_rows == 0:
         raise InvalidInputError("no rows to score: send at least one record")
+    plan = _plan(schema)
     if extra == "reject":
-        permitted = set(schema.names) | set(allowed_extra)
+        permitted = plan.names | set(allowed_extra) if allowed_extra else plan.names
         unexpected = [name for name in raw if name not in permitted]
         if unexpected:
             raise InvalidInputError(
                 f"unexpected column {unexpected[0]!r}: the model takes {', '.join(schema.names)}"
             )
     columns: Columns = {}
-    block = _number_block(schema, raw)
+    block = _number_block(plan, raw)
     for spec in schema.columns:
         if spec.name not in raw:
             raise InvalidInputError(
@@ -133,17 +134,44 @@ def enforce(
     return columns, n_rows
 
 
-def _number_block(schema: InputSchema, raw: Mapping[str, Any]) -> dict[str, np.ndarray] | None:
+@dataclass(frozen=True, slots=True)
+class _SchemaPlan:
+    """What enforcement derives from a schema once, not per request."""
+
+    names: frozenset[str]
+    numbers: tuple[str, ...]  # the ``number`` columns, typed together by ``_number_block``
+    strict: tuple[int, ...]  # positions in ``numbers`` of the columns that may not be NaN
+
+
+_PLANS: dict[int, tuple[InputSchema, _SchemaPlan]] = {}
+
+
+def _plan(schema: InputSchema) -> _SchemaPlan:
+    cached = _PLANS.get(id(schema))
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    numbers = [spec for spec in schema.columns if spec.kind == "number"]
+    plan = _SchemaPlan(
+        frozenset(schema.names),
+        tuple(spec.name for spec in numbers),
+        tuple(index for index, spec in enumerate(numbers) if not spec.nullable),
+    )
+    if len(_PLANS) > 256:  # schemas are few (one per scorer); bound the cache anyway
+        _PLANS.clear()
+    _PLANS[id(schema)] = (schema, plan)  # the schema is kept, so its id is not reused
+    return plan
+
+
+def _number_block(plan: _SchemaPlan, raw: Mapping[str, Any]) -> dict[str, np.ndarray] | None:
     """Every ``number`` column sent as a list of plain JSON numbers, typed by ONE numpy call.
 
     A request's columns are short lists: one ``np.asarray`` per column costs more than the
     model. Anything unusual (a missing column, a null, NaN where not allowed, another type, a
     number too large) returns None, and the row-by-row checks name the row and value.
     """
-    specs = [spec for spec in schema.columns if spec.kind == "number"]
-    if len(specs) < 2:
+    if len(plan.numbers) < 2:
         return None
-    lists: list[Any] = [raw.get(spec.name) for spec in specs]
+    lists: list[Any] = [raw.get(name) for name in plan.numbers]
     if not all(type(values) is list for values in lists):
         return None
     if not set(map(type, itertools.chain.from_iterable(lists))) <= _PLAIN_NUMBERS:  # type() in C: no bool
@@ -152,10 +180,10 @@ def _number_block(schema: InputSchema, raw: Mapping[str, Any]) -> dict[str, np.n
         matrix = np.asarray(lists, dtype=np.float64)
     except (OverflowError, ValueError):  # a huge integer, or lists of different lengths
         return None
-    strict = [index for index, spec in enumerate(specs) if not spec.nullable]
-    if strict and np.isnan(matrix[strict] if len(strict) < len(specs) else matrix).any():
+    strict = plan.strict
+    if strict and np.isnan(matrix[list(strict)] if len(strict) < len(plan.numbers) else matrix).any():
         return None
-    return dict(zip((spec.name for spec in specs), matrix, strict=True))  # row views, made in C
+    return dict(zip(plan.numbers, matrix, strict=True))  # row views, made in C
 
 
 def coerce_column(spec: ColumnSpec, values: Sequence[Any] | np.ndarray) -> np.ndarray:
