@@ -4,8 +4,11 @@ single-slot deployment, served by ``slipway serve --deployment`` on loopback at 
 Each policy gets its own server process (one worker, ``OMP_NUM_THREADS=1``) on the same
 registry and the same apartments model (verified ONNX runtime, two registered versions); 8
 client threads, each on one keep-alive connection, send one-row requests with a user key. The
-three policies are measured in turn, REPEATS times, and each figure is the median of the runs.
-The client shares the machine's 2 cores with the server: read the ratios, not the absolutes.
+three policies are measured in turn, REPEATS times, and each figure is the median of the runs;
+the ratio is the median of each run's p50 over the single-slot p50 of the same repeat (paired,
+so a load swing on the shared machine hits both sides). The client shares the machine's cores
+with the server: read the ratios, not the absolutes. For the shadow, the worker's counters say
+how many copies the candidate scored and how many it dropped (its queue is bounded).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from slipway.api import Slipway
 from slipway.core.settings import Settings
 from slipway.examples import apartments
 
-REPEATS = 3
+REPEATS = 5
 REQUESTS = 2400  # per run, over all connections
 CONNECTIONS = 8
 POLICIES: dict[str, dict[str, Any] | None] = {
@@ -63,6 +66,12 @@ def start(env: dict[str, str], name: str) -> tuple[subprocess.Popen[bytes], int]
             time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"server for {name} did not become ready")
+
+
+def status(port: int) -> dict[str, Any]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", "/v1/deployment")
+    return dict(json.loads(connection.getresponse().read()))
 
 
 def load(port: int, records: list[dict[str, Any]]) -> list[float]:
@@ -116,6 +125,7 @@ def main() -> None:
             if policy is not None:
                 sw.rollout(deployment, "apartments:2", **policy)
     results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in POLICIES}
+    shadow: dict[str, int] = {"shadow_done": 0, "shadow_dropped": 0, "shadow_failed": 0}
     for _ in range(REPEATS):
         for name in POLICIES:
             process, port = start(env, name.split()[0])
@@ -123,6 +133,9 @@ def main() -> None:
                 started = time.perf_counter()
                 latencies = load(port, records)
                 elapsed = time.perf_counter() - started
+                worker = status(port)["worker"]
+                for key in shadow:
+                    shadow[key] += int(worker[key])
             finally:
                 process.send_signal(signal.SIGINT)
                 process.wait(30)
@@ -133,12 +146,14 @@ def main() -> None:
                     len(latencies) / elapsed,
                 )
             )
-    base = median(r[0] for r in results["single"])
+    singles = results["single"]
     header = f"{'policy':<14}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}{'p50 vs single':>15}"
-    print(f"{header}   ({REPEATS} runs, medians)")
+    print(f"{header}   ({REPEATS} runs, medians; load average {os.getloadavg()[0]:.1f})")
     for name, runs in results.items():
         p50, p99, rate = (median(r[i] for r in runs) for i in range(3))
-        print(f"{name:<14}{p50:>9.2f}{p99:>9.2f}{rate:>9.0f}{p50 / base:>14.2f}x")
+        ratio = median(run[0] / single[0] for run, single in zip(runs, singles, strict=True))
+        print(f"{name:<14}{p50:>9.2f}{p99:>9.2f}{rate:>9.0f}{ratio:>14.2f}x")
+    print("shadow copies, all runs: " + ", ".join(f"{key[7:]} {value}" for key, value in shadow.items()))
     print("goal: canary and shadow p50 within 10% of single (ratio <= 1.10)")
 
 
