@@ -73,8 +73,8 @@ USER_KEY_HEADER = "x-user-key"
 _MAX_KEY = 200
 _WARMUP_CALLS = 20
 # The shadow, exposure and agent threads run Python code; each time the event loop gives up the GIL
-# (a socket write) it waits up to the switch interval (5 ms by default) to get it back, which showed
-# as the latency of every answer while a shadow was scored. 0.5 ms bounds that wait.
+# (a socket write) it may wait up to the switch interval (5 ms by default) to get it back, on the
+# path of an answer. 0.5 ms bounds that wait (measured together with batched shadow scoring).
 _SWITCH_INTERVAL_S = 0.0005
 _RETIRE_AFTER_S = 30.0  # an unused slot stays loaded this long (requests in flight, instant rollback)
 
