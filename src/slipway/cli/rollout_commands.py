@@ -67,7 +67,7 @@ def deploy(name: str, model_ref: str, runtime: str | None, lookups: str | None, 
 
 @click.group("rollout", cls=_DefaultGroup)
 def rollout() -> None:
-    """Release a version: `slipway rollout NAME MODEL_REF --strategy canary|blue-green|ab|shadow`."""
+    """Release a version: `slipway rollout start NAME MODEL_REF --strategy canary|blue-green|ab|shadow`."""
 
 
 @rollout.command("start")

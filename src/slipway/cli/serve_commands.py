@@ -165,6 +165,10 @@ def serve(
         )
         return
     assert model_ref is not None
+    if degrade_when is not None:
+        from slipway.guards.degraded import parse_rule
+
+        parse_rule(degrade_when)  # a clear error before the banner
     click.echo(
         f"slipway serve {model_ref} on http://{host}:{port} ({workers} worker(s)); Ctrl+C stops", err=True
     )
