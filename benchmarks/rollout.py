@@ -4,8 +4,11 @@ single-slot deployment, served by ``slipway serve --deployment`` on loopback at 
 Each policy gets its own server process (one worker, ``OMP_NUM_THREADS=1``) on the same
 registry and the same apartments model (verified ONNX runtime, two registered versions); 8
 client threads, each on one keep-alive connection, send one-row requests with a user key. The
-three policies are measured in turn, REPEATS times, and each figure is the median of the runs.
-The client shares the machine's 2 cores with the server: read the ratios, not the absolutes.
+three servers run side by side and get short bursts of REQUESTS requests in a shuffled order,
+ROUNDS times, so a load swing on the shared machine hits all three; each figure is the median
+over rounds, and the ratio the median of each round's p50 over the single-slot p50 of that
+round. The client shares the machine's cores with the servers: read the ratios, not the
+absolutes. The shadow's counters say how many copies the candidate scored and dropped.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -30,8 +34,8 @@ from slipway.api import Slipway
 from slipway.core.settings import Settings
 from slipway.examples import apartments
 
-REPEATS = 3
-REQUESTS = 2400  # per run, over all connections
+ROUNDS = 20
+REQUESTS = 400  # per burst, over all connections
 CONNECTIONS = 8
 POLICIES: dict[str, dict[str, Any] | None] = {
     "single": None,
@@ -63,6 +67,12 @@ def start(env: dict[str, str], name: str) -> tuple[subprocess.Popen[bytes], int]
             time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"server for {name} did not become ready")
+
+
+def status(port: int) -> dict[str, Any]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", "/v1/deployment")
+    return dict(json.loads(connection.getresponse().read()))
 
 
 def load(port: int, records: list[dict[str, Any]]) -> list[float]:
@@ -115,30 +125,39 @@ def main() -> None:
             sw.deploy(deployment, "apartments:1", options={"runtime": "auto"})
             if policy is not None:
                 sw.rollout(deployment, "apartments:2", **policy)
+    servers: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
     results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in POLICIES}
-    for _ in range(REPEATS):
+    order = random.Random(0)
+    try:
         for name in POLICIES:
-            process, port = start(env, name.split()[0])
-            try:
+            servers[name] = start(env, name.split()[0])
+        for _ in range(ROUNDS):  # short bursts, in a shuffled order each round: load swings hit all
+            for name in order.sample(list(POLICIES), len(POLICIES)):
                 started = time.perf_counter()
-                latencies = load(port, records)
+                latencies = load(servers[name][1], records)
                 elapsed = time.perf_counter() - started
-            finally:
-                process.send_signal(signal.SIGINT)
-                process.wait(30)
-            results[name].append(
-                (
-                    float(np.percentile(latencies, 50)),
-                    float(np.percentile(latencies, 99)),
-                    len(latencies) / elapsed,
+                results[name].append(
+                    (
+                        float(np.percentile(latencies, 50)),
+                        float(np.percentile(latencies, 99)),
+                        len(latencies) / elapsed,
+                    )
                 )
-            )
-    base = median(r[0] for r in results["single"])
+        worker = status(servers["shadow 100%"][1])["worker"]
+    finally:
+        for process, _ in servers.values():
+            process.send_signal(signal.SIGINT)
+        for process, _ in servers.values():
+            process.wait(30)
+    singles = results["single"]
     header = f"{'policy':<14}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}{'p50 vs single':>15}"
-    print(f"{header}   ({REPEATS} runs, medians)")
+    print(f"{header}   ({ROUNDS} rounds, medians; load average {os.getloadavg()[0]:.1f})")
     for name, runs in results.items():
         p50, p99, rate = (median(r[i] for r in runs) for i in range(3))
-        print(f"{name:<14}{p50:>9.2f}{p99:>9.2f}{rate:>9.0f}{p50 / base:>14.2f}x")
+        ratio = median(run[0] / single[0] for run, single in zip(runs, singles, strict=True))
+        print(f"{name:<14}{p50:>9.2f}{p99:>9.2f}{rate:>9.0f}{ratio:>14.2f}x")
+    copies = {key[7:]: worker[key] for key in ("shadow_done", "shadow_dropped", "shadow_failed")}
+    print("shadow copies: " + ", ".join(f"{key} {value}" for key, value in copies.items()))
     print("goal: canary and shadow p50 within 10% of single (ratio <= 1.10)")
 
 

@@ -47,21 +47,34 @@ def test_a_failing_sink_loses_its_batch_and_the_writer_goes_on() -> None:
     assert writer.failed == 5 and writer.written == 3 and calls[-1] == [5, 6, 7]
 
 
-def test_shadow_jobs_that_raise_are_counted_and_a_full_queue_drops() -> None:
+def test_shadow_copies_are_scored_in_batches_failures_counted_and_a_full_queue_drops() -> None:
     gate, busy = threading.Event(), threading.Event()
-    runner = ShadowRunner(capacity=2)
+    batches: list[list[int]] = []
 
-    def occupy() -> None:
-        busy.set()
-        gate.wait(30)
+    def handle(batch: list[int]) -> int:
+        batches.append(batch)
+        if batch == [0]:  # the first copy holds the thread until the gate opens
+            busy.set()
+            gate.wait(30)
+        elif 99 in batch:
+            raise RuntimeError("the candidate failed")
+        return sum(item == 2 for item in batch)  # copy 2 failed alone
 
-    runner.submit(occupy)  # holds the thread until the gate opens
+    runner: ShadowRunner[int] = ShadowRunner(handle, capacity=3, pause_s=0)
+    runner.submit(0)
     busy.wait(30)
-    results = [runner.submit(lambda: 1 / 0) for _ in range(5)]
+    results = [runner.submit(i) for i in range(1, 6)]
     gate.set()
+    while runner.done + runner.failed < 4:
+        threading.Event().wait(0.01)
+    runner.submit(99)
+    runner.submit(100)
     runner.close()
-    assert results.count(True) == 2 and runner.dropped == results.count(False) > 0
-    assert runner.failed == results.count(True) and runner.done == 1
+    assert results == [True, True, True, False, False] and runner.dropped == 2
+    assert batches[:2] == [[0], [1, 2, 3]]  # what queued while the thread was busy is one batch
+    raised = sum(len(b) for b in batches if 99 in b)  # a batch whose handler raised counts all its copies
+    assert runner.failed == 1 + raised and runner.done == 6 - runner.failed
+    assert runner.batches == len(batches)
 
 
 def test_agents_of_two_workers_feed_one_analysis_and_follow_the_registry(rollouts: Rollouts) -> None:

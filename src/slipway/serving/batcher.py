@@ -168,7 +168,7 @@ class MicroBatcher:
         return taken
 
     async def _score_group(self, jobs: list[_Job]) -> None:
-        columns = jobs[0].columns if len(jobs) == 1 else _merge([job.columns for job in jobs])
+        columns = jobs[0].columns if len(jobs) == 1 else merge_columns([job.columns for job in jobs])
         rows = sum(job.n_rows for job in jobs)
         started = time.perf_counter()
         try:
@@ -223,7 +223,8 @@ def _by_columns(jobs: list[_Job]) -> list[list[_Job]]:
     return list(groups.values())
 
 
-def _merge(parts: list[RawColumns]) -> dict[str, Sequence[Any] | np.ndarray]:
+def merge_columns(parts: list[RawColumns]) -> dict[str, Sequence[Any] | np.ndarray]:
+    """The rows of several requests with the same columns, as one batch (in order)."""
     merged: dict[str, Sequence[Any] | np.ndarray] = {}
     for name in parts[0]:
         values = [part[name] for part in parts]
