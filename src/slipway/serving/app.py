@@ -20,7 +20,6 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
@@ -46,6 +45,7 @@ from slipway.serving.protocols.common import Parsed, rows_of
 from slipway.serving.responses import (
     check_json_content,
     error_response,
+    json_app,
     json_response,
     read_body,
     request_id,
@@ -341,12 +341,6 @@ def create_app(
     async def ping(request: Request) -> Response:
         return Response(b"\n", media_type="application/json")
 
-    async def http_error(request: Request, exc: Exception) -> Response:
-        status = exc.status_code if isinstance(exc, HTTPException) else 500
-        kind = {404: "not_found", 405: "method_not_allowed"}.get(status, "http_error")
-        detail = exc.detail if isinstance(exc, HTTPException) else "internal error"
-        return json_response({"error": {"kind": kind, "message": detail, "field": None}}, status)
-
     routes = [
         Route("/v1/models/{name}/predict", predict_v1, methods=["POST"]),
         Route("/v1/models/{name}", model_metadata_v1, methods=["GET"]),
@@ -367,10 +361,4 @@ def create_app(
         Route("/openapi.json", openapi_json, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
     ]
-    app = Starlette(
-        routes=routes,
-        lifespan=server.lifespan,
-        exception_handlers={HTTPException: http_error, Exception: http_error},
-    )
-    app.state.server = server
-    return app
+    return json_app(routes, lifespan=server.lifespan, state=server)

@@ -36,7 +36,6 @@ from typing import Any
 
 import orjson
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -66,7 +65,7 @@ from slipway.serving.errors import RequestError
 from slipway.serving.model import ServedModel
 from slipway.serving.protocols import v1
 from slipway.serving.protocols.common import rows_of
-from slipway.serving.responses import error_response, json_response, read_body, request_id
+from slipway.serving.responses import error_response, json_app, json_response, read_body, request_id
 
 log = logging.getLogger(__name__)
 USER_KEY_HEADER = "x-user-key"
@@ -389,12 +388,6 @@ def create_deployment_app(server: DeploymentServer) -> Starlette:
         ok = server.ready()
         return json_response({"ready": ok, "deployment": server.name}, 200 if ok else 503)
 
-    async def http_error(request: Request, exc: Exception) -> Response:
-        status = exc.status_code if isinstance(exc, HTTPException) else 500
-        kind = {404: "not_found", 405: "method_not_allowed"}.get(status, "http_error")
-        detail = exc.detail if isinstance(exc, HTTPException) else "internal error"
-        return json_response({"error": {"kind": kind, "message": detail, "field": None}}, status)
-
     routes = [
         Route("/v1/models/{name}/predict", predict, methods=["POST"]),
         Route("/v1/predict", predict, methods=["POST"]),
@@ -403,10 +396,4 @@ def create_deployment_app(server: DeploymentServer) -> Starlette:
         Route("/healthz", live, methods=["GET"]),
         Route("/readyz", ready, methods=["GET"]),
     ]
-    app = Starlette(
-        routes=routes,
-        lifespan=server.lifespan,
-        exception_handlers={HTTPException: http_error, Exception: http_error},
-    )
-    app.state.server = server
-    return app
+    return json_app(routes, lifespan=server.lifespan, state=server)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
+from starlette.types import Lifespan
 
 from slipway.serving.errors import (
     MalformedRequestError,
@@ -73,3 +77,22 @@ def check_json_content(request: Request) -> None:
         raise UnsupportedMediaTypeError(
             f"content type {content_type!r} is not supported: send application/json", field="Content-Type"
         )
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own errors (unknown path, wrong method) and any escaped fault, as JSON."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    kind = {404: "not_found", 405: "method_not_allowed"}.get(status, "http_error")
+    detail = exc.detail if isinstance(exc, HTTPException) else "internal error"
+    return json_response({"error": {"kind": kind, "message": detail, "field": None}}, status)
+
+
+def json_app(routes: Sequence[BaseRoute], *, lifespan: Lifespan[Starlette], state: Any) -> Starlette:
+    """A Starlette app whose every error answer is JSON; ``state`` is kept as ``app.state.server``."""
+    app = Starlette(
+        routes=list(routes),
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_error, Exception: http_error},
+    )
+    app.state.server = state
+    return app
