@@ -17,15 +17,13 @@ cores shared with other work: compare the ratios of one run rather than absolute
 from __future__ import annotations
 
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from statistics import median
-from typing import Any
 
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from benchmarks._timing import once, per_call
 from slipway.artifacts.builder import BuildSpec, build_artifact
 from slipway.artifacts.loader import LoadedArtifact, load_artifact
 from slipway.examples import apartments, credit
@@ -38,23 +36,6 @@ from slipway.scoring.scorer import Scorer
 REPEATS = 5
 CALLS = 300
 BIG = 100_000
-
-
-def per_call(call: Callable[[], Any], calls: int = CALLS) -> float:
-    for _ in range(20):
-        call()
-    samples = []
-    for _ in range(calls):
-        started = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - started)
-    return median(samples)
-
-
-def once(call: Callable[[], Any]) -> float:
-    started = time.perf_counter()
-    call()
-    return time.perf_counter() - started
 
 
 def cases(folder: Path) -> list[tuple[str, LoadedArtifact, pd.DataFrame]]:
@@ -106,8 +87,8 @@ def measure(label: str, artifact: LoadedArtifact, big: pd.DataFrame) -> list[str
     guarded = Scorer(artifact, runtime=runtime, stages=guard_stages(artifact))
     record = big[list(plain.input_columns)].head(1).to_dict("records")
     with threadpool_limits(limits=1):
-        one_off = median(per_call(lambda: plain.score_records(record)) for _ in range(3))
-        one_on = median(per_call(lambda: guarded.score_records(record)) for _ in range(3))
+        one_off = median(per_call(lambda: plain.score_records(record), CALLS) for _ in range(3))
+        one_on = median(per_call(lambda: guarded.score_records(record), CALLS) for _ in range(3))
     big_off = median(once(lambda: plain.score_frame(big)) for _ in range(REPEATS))
     big_on = median(once(lambda: guarded.score_frame(big)) for _ in range(REPEATS))
     flagged = int(guarded.score_frame(big).flagged.sum())

@@ -16,7 +16,6 @@ the ratios, and compare runs, rather than trusting one absolute figure.
 from __future__ import annotations
 
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from statistics import median
@@ -27,6 +26,7 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
+from benchmarks._timing import once, per_call
 from slipway.artifacts.builder import BuildSpec, build_artifact
 from slipway.artifacts.loader import LoadedArtifact, load_artifact
 from slipway.examples import apartments, credit
@@ -38,24 +38,6 @@ from slipway.scoring.scorer import Scorer
 REPEATS = 5
 CALLS = 500
 BIG = 100_000
-
-
-def per_call(call: Callable[[], Any], calls: int = CALLS) -> float:
-    """Median seconds per call of ``call`` over ``calls`` calls (after a warm-up)."""
-    for _ in range(20):
-        call()
-    samples = []
-    for _ in range(calls):
-        started = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - started)
-    return median(samples)
-
-
-def once(call: Callable[[], Any]) -> float:
-    started = time.perf_counter()
-    call()
-    return time.perf_counter() - started
 
 
 def repeated(measure: Callable[[], float]) -> float:
@@ -105,8 +87,8 @@ def raw_floors(loaded: LoadedArtifact, frame: pd.DataFrame) -> tuple[float, floa
     columns = {name: row[name].to_numpy() for name in loaded.features}
     feeds = runtime.feeds(columns, loaded.features)  # type: ignore[attr-defined]
     session = runtime.session  # type: ignore[attr-defined]
-    floor_predict = repeated(lambda: per_call(lambda: predict(row)))
-    floor_run = repeated(lambda: per_call(lambda: session.run(None, feeds)))
+    floor_predict = repeated(lambda: per_call(lambda: predict(row), CALLS))
+    floor_run = repeated(lambda: per_call(lambda: session.run(None, feeds), CALLS))
     return floor_predict, floor_run
 
 
@@ -115,8 +97,8 @@ def measure(label: str, loaded: LoadedArtifact, big: pd.DataFrame) -> list[str]:
     compiled = Scorer(loaded, runtime=compiled_runtime(loaded))
     record = big[list(native.input_columns)].head(1).to_dict("records")
     with threadpool_limits(limits=1):
-        one_native = repeated(lambda: per_call(lambda: native.score_records(record)))
-        one_onnx = repeated(lambda: per_call(lambda: compiled.score_records(record)))
+        one_native = repeated(lambda: per_call(lambda: native.score_records(record), CALLS))
+        one_onnx = repeated(lambda: per_call(lambda: compiled.score_records(record), CALLS))
         floor_predict, floor_run = raw_floors(loaded, big)
     many_native = repeated(lambda: once(lambda: native.score_frame(big)))
     many_onnx = repeated(lambda: once(lambda: compiled.score_frame(big)))
