@@ -11,16 +11,12 @@ import skops.io as sio
 
 from slipway.cli.main import main
 from slipway.examples import credit
+from support.cli_env import isolated_home
 
 
 @pytest.fixture
 def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("SLIPWAY_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("SLIPWAY_REGISTRY_URL", raising=False)
-    monkeypatch.delenv("SLIPWAY_STORE_URL", raising=False)
-    monkeypatch.setenv("SLIPWAY_ACTOR", "cli-test")
-    monkeypatch.setenv("COLUMNS", "200")
-    return tmp_path
+    return isolated_home(tmp_path, monkeypatch)
 
 
 @pytest.fixture

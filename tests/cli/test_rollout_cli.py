@@ -12,15 +12,12 @@ from slipway.cli.main import main
 from slipway.core.canonical import sha256_hex
 from slipway.core.manifest import MANIFEST_NAME, FileEntry, Manifest, ModelSection
 from slipway.core.settings import Settings
+from support.cli_env import isolated_home
 
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SLIPWAY_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("SLIPWAY_REGISTRY_URL", raising=False)
-    monkeypatch.delenv("SLIPWAY_STORE_URL", raising=False)
-    monkeypatch.setenv("SLIPWAY_ACTOR", "cli-test")
-    monkeypatch.setenv("COLUMNS", "200")
+    isolated_home(tmp_path, monkeypatch)
     with Slipway(Settings.from_env()) as sw:
         for version in (1, 2):
             folder = tmp_path / f"v{version}"
