@@ -141,7 +141,14 @@ def degrade_when(
     rule: DegradationRule, scored: ScoredBatch, *, registry: Registry, name: str
 ) -> Degradation | None:
     """Feed ``scored`` to ``rule``; when it fires and ``name`` is not degraded yet, enter degraded mode."""
-    if not rule.observe(scored) or registry.degradation(name) is not None:
+    if not rule.observe(scored):
+        return None
+    return _enter(rule, registry=registry, name=name)
+
+
+def _enter(rule: DegradationRule, *, registry: Registry, name: str) -> Degradation | None:
+    """Enter the degraded mode ``rule`` fired for, unless ``name`` is degraded already."""
+    if registry.degradation(name) is not None:
         return None
     return registry.degrade(name, rule.mode, reason=rule.reason(), rule=rule.describe())
 
@@ -196,11 +203,7 @@ class DegradationWatch:
         if now - self._checked_at < self.recheck_s:
             return
         self._checked_at = now
-        if self.registry.degradation(self.deployment) is not None:
-            return
         try:
-            self.registry.degrade(
-                self.deployment, self.rule.mode, reason=self.rule.reason(), rule=self.rule.describe()
-            )
+            _enter(self.rule, registry=self.registry, name=self.deployment)
         except SlipwayError:  # another worker entered it first: the state is what matters
             return
