@@ -38,6 +38,7 @@ from slipway.serving.degraded import (
     provider_for,
 )
 from slipway.serving.health import ProbeResult, Readiness, SelfProbe
+from slipway.serving.heap import freeze_loaded_objects
 from slipway.serving.metrics import CONTENT_TYPE, ServingMetrics
 from slipway.serving.model import ServedModel
 from slipway.serving.protocols import mlflow, oip, v1
@@ -98,6 +99,7 @@ class ModelServer:
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         self.batcher.start()
         self.warmed = (await self.probe.run()).ok
+        freeze_loaded_objects()
         periodic = (
             asyncio.get_running_loop().create_task(self.probe.run_every(self.config.probe_interval_s))
             if self.config.probe_interval_s > 0

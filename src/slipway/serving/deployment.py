@@ -62,6 +62,7 @@ from slipway.serving.batcher import merge_columns
 from slipway.serving.config import ServeConfig
 from slipway.serving.degraded import StaticDegradedProvider
 from slipway.serving.errors import RequestError
+from slipway.serving.heap import freeze_loaded_objects
 from slipway.serving.model import ServedModel
 from slipway.serving.protocols import v1
 from slipway.serving.protocols.common import rows_of
@@ -173,6 +174,7 @@ class DeploymentServer:
         if not result.ok:
             log.warning("slot %s of %s failed its smoke request: %s", slot.ref, self.name, result.to_dict())
         self.servers[slot.digest] = server
+        freeze_loaded_objects(collect=False)  # other slots may be answering requests
 
     async def _switch_if_ready(self, record: DeploymentRecord) -> None:
         waiting = record.state is DeploymentState.ROLLING and record.candidate is not None
