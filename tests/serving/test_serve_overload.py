@@ -93,8 +93,13 @@ def test_concurrent_requests_are_scored_together(serve_app, credit_served, credi
     )
     slow.armed = True
     body = {"records": [credit_record]}
+
+    def client(_: int) -> list[httpx.Response]:  # a keep-alive connection, as pooled clients use
+        with httpx.Client(base_url=server.url, timeout=60) as session:
+            return [session.post(V1, json=body) for _ in range(4)]
+
     with concurrent.futures.ThreadPoolExecutor(12) as pool:
-        responses = list(pool.map(lambda _: post(server.url, body), range(24)))
+        responses = [response for sent in pool.map(client, range(12)) for response in sent]
     assert {r.status_code for r in responses} == {200}
     batch_rows = [r.json()["timing"]["batch_rows"] for r in responses]
     assert max(batch_rows) > 1, "requests that waited while a batch scored were scored together"

@@ -1,11 +1,16 @@
 """Micro-batching: concurrent requests are scored together, in one call of the Scorer.
 
 Requests wait in a bounded queue (past ``queue_size`` they are refused at once, never queued
-without limit). One task takes what is queued, up to ``max_batch_size`` rows, optionally waits
-up to ``max_wait_ms`` for more, scores it and hands each request its slice of the result.
+without limit). What is queued is taken up to ``max_batch_size`` rows, after waiting up to
+``max_wait_ms`` for more, scored, and each request gets its slice of the result.
+
 Scoring runs in a worker thread (``in_thread``) so the event loop keeps accepting and parsing
-requests meanwhile: the requests arriving during one batch form the next. For a model whose call
-costs less than a thread hop (ONNX, ~10 µs) scoring on the loop is faster (``in_thread=False``).
+requests meanwhile: the requests arriving during one batch form the next; one batcher task takes
+and scores batches. For a model whose call costs less than a thread hop (ONNX, ~10 µs) scoring on
+the loop is faster (``in_thread=False``); then there is no batcher task: the request that finds no
+batch forming leads one (it lets the requests parsed in the same loop turn join, scores them all
+and answers its own without waiting for another task), and hands the lead to the first request
+still queued. A lone request then costs one loop turn more than an unbatched endpoint, not three.
 
 If a merged batch fails on a client error (one request had a bad value), each of its requests
 is scored alone, so a bad request never fails its neighbours and errors name its own rows.
@@ -49,7 +54,8 @@ class Outcome:
 class _Job:
     columns: RawColumns
     n_rows: int
-    future: asyncio.Future[Outcome]
+    #: The job's answer; None (scoring on the loop) hands the job the lead of the next batch.
+    future: asyncio.Future[Outcome | None]
     enqueued: float
 
 
@@ -77,7 +83,7 @@ class MicroBatcher:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slipway-score")
         self._task: asyncio.Task[None] | None = None
         self._closing = False
-        self._busy = False
+        self._busy = False  # a batch is being formed or scored
 
     @property
     def depth(self) -> int:
@@ -89,7 +95,8 @@ class MicroBatcher:
         return not self._jobs and not self._busy
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="slipway-batcher")
+        if self.in_thread:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="slipway-batcher")
 
     async def submit(self, columns: RawColumns, n_rows: int) -> Outcome:
         if self._closing:
@@ -99,10 +106,22 @@ class MicroBatcher:
                 f"overloaded: {len(self._jobs)} requests are already waiting; retry shortly",
                 retry_after_s=self.retry_after_s,
             )
-        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._jobs.append(_Job(columns, n_rows, future, time.perf_counter()))
+        loop = asyncio.get_running_loop()
+        job = _Job(columns, n_rows, loop.create_future(), time.perf_counter())
+        self._jobs.append(job)
         self._wakeup.set()
-        return await future
+        if self.in_thread or self._busy:  # the batcher task, or the batch forming now, takes it
+            try:
+                outcome = await job.future
+            except asyncio.CancelledError:
+                if job.future.done() and not job.future.cancelled():  # handed the lead, but leaving
+                    self._busy = False
+                    self._hand_lead_on()
+                raise
+            if outcome is not None:
+                return outcome
+            job.future = loop.create_future()  # handed the lead of the next batch
+        return await self._lead(job)
 
     async def stop(self) -> None:
         """Refuse new requests, finish the queued ones, then stop the task and its thread."""
@@ -124,6 +143,30 @@ class MicroBatcher:
                 await self._next_batch()
             finally:
                 self._busy = False
+
+    async def _lead(self, job: _Job) -> Outcome:
+        """Score batches on the loop until ``job`` is answered, then pass the lead on."""
+        self._busy = True
+        try:
+            while not job.future.done():
+                await self._next_batch()
+        finally:
+            if not job.future.done():  # the leader was cancelled before its batch was taken
+                job.future.cancel()
+            self._busy = False
+            self._hand_lead_on()
+        outcome = job.future.result()
+        assert outcome is not None, "only a waiting job is handed the lead"
+        return outcome
+
+    def _hand_lead_on(self) -> None:
+        """The first request still queued leads the next batch (requests that left are dropped)."""
+        while self._jobs:
+            head = self._jobs.popleft() if self._jobs[0].future.done() else self._jobs[0]
+            if not head.future.done():
+                self._busy = True  # claimed for it: requests arriving meanwhile queue behind it
+                head.future.set_result(None)
+                return
 
     async def _next_batch(self) -> None:
         await self._let_arrivals_queue()
