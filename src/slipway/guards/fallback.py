@@ -150,6 +150,8 @@ class FallbackStage:
         self.fallback = fallback
 
     def apply(self, batch: Batch) -> None:
+        if not batch.flags.any():
+            return
         wanted = batch.flags.mask(lambda flag: flag.action == "fallback")
         rows = np.flatnonzero(wanted & batch.accepted)
         if rows.size == 0:

@@ -70,6 +70,10 @@ class RowFlags(Sequence[list[Flag]]):
     def __repr__(self) -> str:
         return f"RowFlags(n_rows={self._n_rows}, flagged={self.flagged_rows()})"
 
+    def any(self) -> bool:
+        """Whether any row has a flag (cheap: the usual batch has none)."""
+        return any(self._rows.values())
+
     def flagged_rows(self) -> list[int]:
         """The indices of the rows with at least one flag, in order."""
         return sorted(row for row, found in self._rows.items() if found)

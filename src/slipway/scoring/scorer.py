@@ -117,17 +117,15 @@ class Scorer:
         )
 
     def _predict(self, batch: Batch) -> None:
+        if not batch.rejected.any():  # the usual case: every row goes to the model as it is
+            prediction = self._runtime.predict(batch.columns, self.features)
+            batch.predictions, batch.probabilities = prediction.values, prediction.probabilities
+            return
         accepted = batch.accepted
         if not accepted.any():
             return
-        if accepted.all():
-            columns = batch.columns
-        else:
-            columns = {name: values[accepted] for name, values in batch.columns.items()}
+        columns = {name: values[accepted] for name, values in batch.columns.items()}
         prediction = self._runtime.predict(columns, self.features)
-        if accepted.all():
-            batch.predictions, batch.probabilities = prediction.values, prediction.probabilities
-            return
         batch.predictions = np.empty(batch.n_rows, dtype=object)
         batch.predictions[accepted] = prediction.values
         if prediction.probabilities is not None:

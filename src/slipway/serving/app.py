@@ -92,6 +92,11 @@ class ModelServer:
         self.readiness = Readiness(model.scorer.stages, ttl_s=config.readiness_ttl_s)
         self.warmed = False
         self.started_at = time.time()
+        self._model_headers = {
+            "X-Slipway-Model": f"{model.name}:{model.version_label}",
+            "X-Slipway-Digest": model.digest,
+            "X-Slipway-Runtime": model.runtime,
+        }
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -177,10 +182,8 @@ class ModelServer:
 
     def _headers(self, rid: str, state: DegradedState) -> dict[str, str]:
         return {
+            **self._model_headers,
             "X-Request-ID": rid,
-            "X-Slipway-Model": f"{self.model.name}:{self.model.version_label}",
-            "X-Slipway-Digest": self.model.digest,
-            "X-Slipway-Runtime": self.model.runtime,
             "X-Slipway-Degraded": "true" if state.degraded else "false",
         }
 

@@ -184,7 +184,7 @@ class MicroBatcher:
                 jobs.extend(more)
                 rows += sum(job.n_rows for job in more)
         live = [job for job in jobs if not job.future.done()]  # a client that left is not scored
-        for group in _by_columns(live):
+        for group in _by_columns(live) if len(live) > 1 else [live]:
             await self._score_group(group)
 
     async def _let_arrivals_queue(self) -> None:
