@@ -65,3 +65,23 @@ def test_many_number_columns_are_typed_together_with_the_same_checks():
         enforce(schema, {**good, "c2": [True, 1.0]})
     with pytest.raises(InvalidInputError, match=r"column 'c4', row 1: .* is out of range"):
         enforce(schema, {**good, "c4": [1.0, 10**400]})
+
+
+def test_one_row_requests_are_typed_with_the_same_checks():
+    from slipway.scoring.schema import InputSchema, enforce
+
+    schema = InputSchema(tuple(ColumnSpec(f"c{i}", "number", nullable=i == 0) for i in range(5)))
+    good = {f"c{i}": [i + 0.5] for i in range(5)}
+    columns, rows = enforce(schema, good)
+    assert rows == 1 and [columns[f"c{i}"].tolist() for i in range(5)] == [[i + 0.5] for i in range(5)]
+    assert math.isnan(enforce(schema, {**good, "c0": [math.nan]})[0]["c0"][0])
+    opposite = enforce(schema, {**good, "c1": [math.inf], "c2": [-math.inf]})[0]  # their sum is NaN
+    assert opposite["c1"].tolist() == [math.inf] and opposite["c2"].tolist() == [-math.inf]
+    with pytest.raises(InvalidInputError, match=r"column 'c3', row 0: null/NaN is not allowed"):
+        enforce(schema, {**good, "c3": [math.nan]})
+    with pytest.raises(InvalidInputError, match=r"column 'c3', row 0: null/NaN is not allowed"):
+        enforce(schema, {**good, "c3": [None]})
+    with pytest.raises(InvalidInputError, match=r"column 'c2', row 0: expected a number, got True"):
+        enforce(schema, {**good, "c2": [True]})
+    with pytest.raises(InvalidInputError, match=r"column 'c4', row 0: .* is out of range"):
+        enforce(schema, {**good, "c4": [10**400]})
