@@ -9,7 +9,6 @@ arrays, not a DataFrame: building a DataFrame costs more than an ONNX prediction
 from __future__ import annotations
 
 import itertools
-import math
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -196,8 +195,7 @@ def _number_block(plan: _SchemaPlan, raw: Mapping[str, Any], n_rows: int) -> dic
     except (OverflowError, ValueError):  # a huge integer, or lists of different lengths
         return None
     strict = plan.strict
-    # A sum is NaN when any value is (or on inf - inf): one reduction before the exact check.
-    if strict and math.isnan(matrix.sum()) and np.isnan(matrix[list(strict)]).any():
+    if strict and np.isnan(matrix).any() and np.isnan(matrix[list(strict)]).any():
         return None
     return dict(zip(plan.numbers, matrix, strict=True))  # row views, made in C
 
