@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -76,10 +77,22 @@ class EstimatorRunner:
             classes if classes is not None else (class_labels(found) if found is not None else None)
         )
 
-    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+    def predict(self, frame: pd.DataFrame | np.ndarray) -> np.ndarray:
         return np.asarray(self.estimator.predict(frame))
 
-    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray | None:
+    def predict_proba(self, frame: pd.DataFrame | np.ndarray) -> np.ndarray | None:
         if self.classes is None or not hasattr(self.estimator, "predict_proba"):
             return None
         return np.asarray(self.estimator.predict_proba(frame), dtype=np.float64)
+
+    def for_matrix(self) -> EstimatorRunner:
+        """The same fitted model, to be given the features as one matrix (in feature order).
+
+        A shallow copy without the column names it was fitted with, which scikit-learn would
+        otherwise compare with the input's, and warn about, on every call. Whether the matrix
+        gives the frame's outputs is checked by the caller (``NativeRuntime``).
+        """
+        model = copy.copy(self.estimator)
+        if "feature_names_in_" in vars(model):
+            del model.feature_names_in_
+        return EstimatorRunner(model, classes=self.classes)
