@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from slipway.adapters.batch_scorer import artifact_scorer
-from slipway.batch.output import to_online_rows
+from slipway.batch.output import IDENTITY_COLUMNS, RESULT_COLUMNS, to_online_rows
 from slipway.batch.worker import default_scorer, factory_name
 from slipway.examples import apartments
 from support.batch_stages import guarded_scorer
@@ -49,6 +49,15 @@ def test_python_api_local_engine_and_spark_agree(
         assert (result.record.rows_flagged, result.record.rows_rejected) == (flagged, rejected)
     if factory is guarded_scorer:  # the stages fired, so flags and rejections were compared
         assert 0 < rejected < flagged < len(online)
+    # Spark adds the identity columns itself: the same columns and order as the local engine, and
+    # the same types for those slipway writes (kept ones may differ, e.g. large_string from pandas).
+    local_table, spark_table = (pq.read_table(tmp_path / engine) for engine in ("local", "spark"))
+    assert spark_table.column_names == local_table.column_names
+    written = [*RESULT_COLUMNS, *IDENTITY_COLUMNS]
+    assert spark_table.select(written).schema.types == local_table.select(written).schema.types
+    for result, table in ((local, local_table), (on_spark, spark_table)):
+        identity = {tuple(row.values()) for row in table.select(IDENTITY_COLUMNS).to_pylist()}
+        assert identity == {("credit", 1, result.record.digest, result.record.run_id)}
 
 
 @pytest.fixture(scope="module")

@@ -5,15 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from slipway.adapters.spark_engine import BATCH_BYTES, arrow_batch_rows
 from slipway.artifacts.builder import BuildSpec, build_artifact
 from slipway.batch.output import to_online_rows
 from slipway.core.errors import InvalidInputError
 from slipway.examples import apartments
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+ARROW_BATCH_CONF = (
+    "spark.sql.execution.arrow.maxRecordsPerBatch",
+    "spark.sql.execution.arrow.maxBytesPerBatch",
+)
 
 
 def test_the_artifact_is_loaded_once_per_python_worker_not_per_partition(
@@ -27,6 +34,7 @@ def test_the_artifact_is_loaded_once_per_python_worker_not_per_partition(
     built = build_artifact(model, spec, output=tmp_path / "fresh")
     source = tmp_path / "flats.parquet"
     pd.concat([apartments_data.holdout] * 4).to_parquet(source, row_group_size=500)
+    arrow_conf = {name: spark.conf.get(name, None) for name in ARROW_BATCH_CONF}
 
     result = batch_home.score(built.path, source, tmp_path / "out", engine="spark", partitions=12)
 
@@ -39,6 +47,24 @@ def test_the_artifact_is_loaded_once_per_python_worker_not_per_partition(
     again = batch_home.score(built.path, source, tmp_path / "again", engine="spark", partitions=4)
     assert result.outcome.runtime == again.outcome.runtime == "native"
     assert again.outcome.artifact_loads <= 2
+    # The Arrow batch settings the engine used are the session's own again.
+    assert {name: spark.conf.get(name, None) for name in ARROW_BATCH_CONF} == arrow_conf
+
+
+@pytest.mark.parametrize(
+    ("types", "chunk_rows", "rows"),
+    [
+        ([pa.float64()] * 30, 100_000, 100_000),  # 240 bytes a row: chunk_rows fit
+        ([pa.float64()] * 1_000, 100_000, BATCH_BYTES // 8_000),  # 8 kB a row: fewer
+        ([pa.string()] * 100, 100_000, BATCH_BYTES // (100 * 64)),  # strings: 64 bytes assumed
+        ([pa.bool_()], 500, 500),
+        ([pa.float64()] * 30, 1, 1),
+    ],
+    ids=["narrow", "wide", "strings", "bool", "one-row"],
+)
+def test_arrow_batches_hold_chunk_rows_or_fewer_when_rows_are_wide(types, chunk_rows, rows) -> None:
+    schema = pa.schema([pa.field(f"c{index}", kind) for index, kind in enumerate(types)])
+    assert arrow_batch_rows(schema, chunk_rows) == rows
 
 
 def test_csv_input_gives_the_same_rows_as_parquet(

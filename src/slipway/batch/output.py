@@ -82,6 +82,9 @@ class OutputLayout:
     classes: tuple[Any, ...] | None
     #: The input columns passed through, with their input types.
     kept: pa.Schema
+    #: Whether ``to_table`` adds the identity columns; the Spark engine adds them itself as
+    #: constants after scoring, so its Python workers do not ship them, per row, back to Spark.
+    stamped: bool = True
 
     @classmethod
     def for_input(
@@ -116,6 +119,7 @@ class OutputLayout:
         return pa.struct([pa.field(str(label), pa.float64()) for label in self.classes or ()])
 
     def schema(self) -> pa.Schema:
+        """The columns of ``to_table``: those of every output row unless not ``stamped``."""
         fields = [*self.kept, pa.field(PREDICTION, label_type(self.task, self.classes))]
         if self.has_probabilities:
             fields.append(pa.field(PROBABILITIES, self.probability_type()))
@@ -124,12 +128,20 @@ class OutputLayout:
             pa.field(FLAGGED, pa.bool_()),
             pa.field(FLAGS, pa.string()),
             pa.field(EXTRAS, pa.string()),
-            pa.field(MODEL_NAME, pa.string()),
-            pa.field(MODEL_VERSION, pa.int64()),
-            pa.field(DIGEST, pa.string()),
-            pa.field(RUN_ID, pa.string()),
         ]
+        if self.stamped:
+            fields += [pa.field(name, value.type) for name, value in self.identity_values()]
         return pa.schema(fields)
+
+    def identity_values(self) -> list[tuple[str, pa.Scalar]]:
+        """The identity columns, in output order, with the value they hold in every row."""
+        identity = self.identity
+        return [
+            (MODEL_NAME, pa.scalar(identity.model, pa.string())),
+            (MODEL_VERSION, pa.scalar(identity.version, pa.int64())),
+            (DIGEST, pa.scalar(identity.digest, pa.string())),
+            (RUN_ID, pa.scalar(identity.run_id, pa.string())),
+        ]
 
     def to_table(self, scored: ScoredBatch, kept: pa.Table) -> pa.Table:
         """The output rows for ``scored``; ``kept`` holds the passed-through input columns."""
@@ -145,8 +157,9 @@ class OutputLayout:
             pa.array(flagged, type=pa.bool_()),
             _flags_column(scored.flags, flagged),
             _extras(scored.extras, n),
-            *self._identity(n),
         ]
+        if self.stamped:
+            columns += [pa.repeat(value, n) for _, value in self.identity_values()]
         return pa.Table.from_arrays(columns, schema=self.schema())
 
     def empty(self) -> pa.Table:
@@ -158,15 +171,6 @@ class OutputLayout:
             return pa.nulls(n, kind)
         fields = [pa.array(probabilities[:, index], type=pa.float64()) for index in range(kind.num_fields)]
         return pa.StructArray.from_arrays(fields, fields=list(kind), mask=pa.array(rejected, type=pa.bool_()))
-
-    def _identity(self, n: int) -> list[pa.Array]:
-        identity = self.identity
-        return [
-            pa.repeat(pa.scalar(identity.model, pa.string()), n),
-            pa.repeat(pa.scalar(identity.version, pa.int64()), n),
-            pa.repeat(pa.scalar(identity.digest, pa.string()), n),
-            pa.repeat(pa.scalar(identity.run_id, pa.string()), n),
-        ]
 
 
 def _predictions(values: np.ndarray, rejected: np.ndarray, kind: pa.DataType) -> pa.Array:
