@@ -151,3 +151,17 @@ def test_an_empty_input_is_refused(batch_home, credit_rows: pd.DataFrame, tmp_pa
     with pytest.raises(InvalidInputError, match=r"has no rows to score"):
         batch_home.score("credit:1", source, tmp_path / "out", engine=LocalBatchEngine(workers=0))
     assert not (tmp_path / "out").exists() and not staging_folder(tmp_path / "out").exists()
+
+
+def test_parts_scored_while_the_workers_load_equal_an_in_process_run_and_no_worker_is_left(
+    batch_home, credit_parquet: Path, tmp_path: Path
+) -> None:
+    import multiprocessing
+
+    pooled = batch_home.score("credit:1", credit_parquet, tmp_path / "pooled", workers=2, chunk_rows=300)
+    alone = batch_home.score("credit:1", credit_parquet, tmp_path / "alone", workers=0, chunk_rows=300)
+    assert to_online_rows(scored(tmp_path / "pooled")) == to_online_rows(scored(tmp_path / "alone"))
+    assert pooled.record.rows_out == alone.record.rows_out == 1_200
+    # Whether the driver or a worker scored a part, the pool is gone when the run returns:
+    # workers still loading the artifact are stopped, not waited for.
+    assert multiprocessing.active_children() == []
