@@ -294,6 +294,8 @@ def _stop_loading_workers(pool: Executor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.terminate()
+    for process in processes:
+        process.join(timeout=5)  # reaped here: no process outlives the run
 
 
 def _executor(workers: int, threads: int) -> Executor:
