@@ -11,7 +11,7 @@ scikit-learn is verified (``--no-compile`` scores the native model).
 |---|---|
 | pandas + scikit-learn | the floor: ``ParquetFile.iter_batches`` in 100k chunks, ``predict_proba``, write |
 | pandas + onnxruntime | the same loop with the artifact's verified ONNX model (context) |
-| slipway local | ``Slipway.score`` on the local engine (2 workers), guards off |
+| slipway local | ``Slipway.score`` on the local engine (default workers), guards off |
 | slipway local + guards | the same with the artifact's default runtime guards (``slipway.guards``: domain, |
 | | anomaly, conformal interval/set, output), fitted by ``slipway build`` |
 | spark read+write | ``spark.read.parquet(...).write.parquet(...)``: Spark's own floor (context) |
@@ -297,7 +297,7 @@ def main(argv: list[str] | None = None) -> None:
 
     def local(factory: Any) -> Callable[[Path], object]:
         return lambda out: sw.score(
-            artifact, source, out, chunk_rows=CHUNK_ROWS, workers=2, scorer_factory=factory
+            artifact, source, out, chunk_rows=CHUNK_ROWS, scorer_factory=factory
         )
 
     def on_spark(factory: Any) -> Callable[..., object]:

@@ -7,8 +7,9 @@ follows the chunk size, not the input size. ``workers=0`` scores in the calling 
 
 Starting a worker (a new interpreter importing numpy, pyarrow and the model's runtime, then
 loading the artifact) took ~2 s here: a 1,000,000-row input scored in 3.9 s with two workers and
-in 2.9 s in the driver alone. So until the first worker is ready, the driver scores the parts
-itself; a small input never waits for the pool, and a large one is handed to it.
+in 2.9 s in the driver alone. So the driver scores too: until the first worker is ready, and
+whenever every worker already has its parts in flight (instead of waiting). By default there is
+one worker per core but one, the driver's.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ def check_workers(workers: int) -> None:
 
 
 class LocalBatchEngine:
-    """Score on this machine with ``workers`` processes (default: one per CPU core).
+    """Score on this machine with ``workers`` processes besides the driver (default: one per CPU
+    core but one; 0: the driver alone).
 
     ``threads``: threads each worker's model may use (default: cores divided by workers, at
     least 1). ``start`` launches the workers early, so they load the artifact while the caller
@@ -157,8 +159,14 @@ class LocalBatchEngine:
                 progress.advance(chunk.num_rows)
                 continue
             table = _conform(chunk, plan)
-            if warming and not any(future.done() for future in warming):
-                # No worker is ready yet: the driver scores this part (already done on return).
+            ready = [future for future in pending if future.done()]
+            if ready:
+                _collect(set(ready), pending, staging, job, progress)
+            if (warming and not any(future.done() for future in warming)) or (
+                workers > 0 and len(pending) >= limit
+            ):
+                # No worker is ready yet, or each has its parts in flight: rather than wait, the
+                # driver scores this part itself (already done on return).
                 future = _InlineExecutor().submit(score_part, plan, index, table, str(staging.folder))
                 self._inline_parts += 1
                 pending[future] = (index * job.chunk_rows, index * job.chunk_rows + chunk.num_rows - 1)
@@ -181,7 +189,7 @@ class LocalBatchEngine:
         return executor
 
     def _worker_count(self, total: int | None, chunk_rows: int) -> int:
-        workers = self.workers if self.workers is not None else (os.cpu_count() or 1)
+        workers = self.workers if self.workers is not None else (os.cpu_count() or 1) - 1
         if total is not None and workers > 0:
             workers = min(workers, max(1, -(-total // chunk_rows)))
         return workers

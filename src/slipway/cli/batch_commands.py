@@ -33,7 +33,9 @@ def _split(values: tuple[str, ...]) -> list[str]:
     help="Rows per part (local engine): memory follows this, not the input size.",
 )
 @click.option(
-    "--workers", type=click.IntRange(min=0), help="Worker processes (local) [one per core; 0: none]."
+    "--workers",
+    type=click.IntRange(min=0),
+    help="Worker processes besides this one, which scores too (local) [one per core but one].",
 )
 @click.option("--partitions", type=click.IntRange(min=1), help="Spark partitions [as Spark reads the input].")
 @click.option("--master", help="Spark master URL [local[*]].")
