@@ -296,9 +296,7 @@ def main(argv: list[str] | None = None) -> None:
     unguarded = partial(artifact_scorer, guards=False)
 
     def local(factory: Any) -> Callable[[Path], object]:
-        return lambda out: sw.score(
-            artifact, source, out, chunk_rows=CHUNK_ROWS, scorer_factory=factory
-        )
+        return lambda out: sw.score(artifact, source, out, chunk_rows=CHUNK_ROWS, scorer_factory=factory)
 
     def on_spark(factory: Any) -> Callable[..., object]:
         return lambda out, rows_from=source: sw.score(
