@@ -19,7 +19,7 @@ from slipway.artifacts.flavors.onnx import open_session
 from slipway.core.errors import IntegrityError
 from slipway.runtimes.converters import Layout
 from slipway.scoring.runtime import Prediction
-from slipway.scoring.schema import Columns
+from slipway.scoring.schema import Columns, feature_matrix
 
 
 class OnnxRuntime:
@@ -51,10 +51,7 @@ class OnnxRuntime:
 
     def feeds(self, columns: Columns, features: tuple[str, ...]) -> dict[str, np.ndarray]:
         if self.layout == "matrix":
-            # One (k, n) array transposed and made contiguous: about twice as fast as filling an
-            # (n, k) array column by column, for one row and for 100,000.
-            stacked = np.array([columns[name] for name in features], dtype=np.float32)
-            return {self._matrix_input: np.ascontiguousarray(stacked.T)}
+            return {self._matrix_input: np.ascontiguousarray(feature_matrix(columns, features, np.float32))}
         feeds: dict[str, np.ndarray] = {}
         for name in features:
             values = columns[name]

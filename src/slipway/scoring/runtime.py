@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from slipway.core.model import ModelRunner
-from slipway.scoring.schema import Columns
+from slipway.scoring.schema import Columns, feature_matrix
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,38 +56,40 @@ class NativeRuntime:
     def __init__(self, runner: ModelRunner) -> None:
         self.runner = runner
         self._matrix_runner: ModelRunner | None = None
-        self._decided = not isinstance(runner, MatrixRunner)
+        #: The runner whose matrix twin the next batch tries (once), if it has one.
+        self._untried: MatrixRunner | None = runner if isinstance(runner, MatrixRunner) else None
 
     def predict(self, columns: Columns, features: tuple[str, ...]) -> Prediction:
         if self._matrix_runner is not None:
-            return _predict(self._matrix_runner, _numbers(columns, features))
+            return _predict(self._matrix_runner, feature_matrix(columns, features, np.float64))
         frame = pd.DataFrame({name: columns[name] for name in features}, copy=False)
         prediction = _predict(self.runner, frame)
-        if not self._decided:
-            self._decided = True
-            self._matrix_runner = self._matrix_twin(columns, features, prediction)
+        if self._untried is not None:
+            source, self._untried = self._untried, None
+            self._matrix_runner = _matrix_twin(source, columns, features, prediction)
         return prediction
 
-    def _matrix_twin(
-        self, columns: Columns, features: tuple[str, ...], expected: Prediction
-    ) -> ModelRunner | None:
-        """The runner for matrix input, if it gives ``expected`` on this batch without warnings."""
-        if not isinstance(self.runner, MatrixRunner) or not all(
-            columns[name].dtype.kind in "biuf" for name in features
-        ):
+
+def _matrix_twin(
+    runner: MatrixRunner, columns: Columns, features: tuple[str, ...], expected: Prediction
+) -> ModelRunner | None:
+    """``runner``'s twin for matrix input, if it gives ``expected`` on this batch without warnings."""
+    if not all(columns[name].dtype.kind in "biuf" for name in features):
+        return None
+    twin = runner.for_matrix()
+    with warnings.catch_warnings(record=True) as raised:
+        warnings.simplefilter("always")
+        try:
+            got = _predict(twin, feature_matrix(columns, features, np.float64))
+        except Exception:  # noqa: BLE001 - e.g. a pipeline selecting columns by name: keep the frame
             return None
-        twin = self.runner.for_matrix()
-        with warnings.catch_warnings(record=True) as raised:
-            warnings.simplefilter("always")
-            try:
-                got = _predict(twin, _numbers(columns, features))
-            except Exception:  # noqa: BLE001 - e.g. a pipeline selecting columns by name: keep the frame
-                return None
-        if raised or not np.array_equal(got.values, expected.values):
-            return None
-        if expected.probabilities is None or got.probabilities is None:
-            return twin if expected.probabilities is got.probabilities else None
-        return twin if np.array_equal(got.probabilities, expected.probabilities) else None
+    same_probabilities = (
+        got.probabilities is expected.probabilities
+        if got.probabilities is None or expected.probabilities is None
+        else np.array_equal(got.probabilities, expected.probabilities)
+    )
+    same = np.array_equal(got.values, expected.values) and same_probabilities
+    return twin if same and not raised else None
 
 
 def _predict(runner: ModelRunner, data: Any) -> Prediction:
@@ -104,8 +106,3 @@ class MatrixRunner(Protocol):
     """A runner that can give a twin taking the features as one matrix, in feature order."""
 
     def for_matrix(self) -> ModelRunner: ...
-
-
-def _numbers(columns: Columns, features: tuple[str, ...]) -> np.ndarray:
-    # One (k, n) array transposed: faster than filling an (n, k) array column by column.
-    return np.array([columns[name] for name in features], dtype=np.float64).T

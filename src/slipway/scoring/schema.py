@@ -184,20 +184,30 @@ def _number_block(plan: _SchemaPlan, raw: Mapping[str, Any], n_rows: int) -> dic
         return None
     # One row (the usual online request): a flat list converts several times faster than a
     # list of one-element lists.
-    values = list(map(_FIRST, lists)) if n_rows == 1 else itertools.chain.from_iterable(lists)
-    if not set(map(type, values)) <= _PLAIN_NUMBERS:  # type() in C: no bool
-        return None
+    flat = list(map(_FIRST, lists)) if n_rows == 1 else None
+    if not set(map(type, itertools.chain.from_iterable(lists) if flat is None else flat)) <= _PLAIN_NUMBERS:
+        return None  # type() in C: a bool is not an int here
     try:
-        if n_rows == 1:
-            matrix = np.array(values, dtype=np.float64).reshape(-1, 1)
-        else:
-            matrix = np.asarray(lists, dtype=np.float64)
+        matrix = (
+            np.asarray(lists, dtype=np.float64)
+            if flat is None
+            else np.array(flat, dtype=np.float64).reshape(-1, 1)
+        )
     except (OverflowError, ValueError):  # a huge integer, or lists of different lengths
         return None
     strict = plan.strict
     if strict and np.isnan(matrix).any() and np.isnan(matrix[list(strict)]).any():
         return None
     return dict(zip(plan.numbers, matrix, strict=True))  # row views, made in C
+
+
+def feature_matrix(columns: Columns, features: Sequence[str], dtype: type[np.floating[Any]]) -> np.ndarray:
+    """The features as an (n, k) matrix (a transposed view; make it contiguous if needed).
+
+    One (k, n) array transposed: about twice as fast as filling an (n, k) array column by
+    column, for one row and for 100,000.
+    """
+    return np.array([columns[name] for name in features], dtype=dtype).T
 
 
 def coerce_column(spec: ColumnSpec, values: Sequence[Any] | np.ndarray) -> np.ndarray:
