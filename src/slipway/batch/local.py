@@ -67,7 +67,6 @@ class LocalBatchEngine:
         self.threads = threads
         self._pool: tuple[ArtifactSpec, Executor] | None = None
         self._warming: list[Future[int]] = []  # the workers' artifact loads, started by ``start``
-        self._inline_parts = 0
 
     def start(self, spec: ArtifactSpec) -> None:
         workers = self._worker_count(None, 1)
@@ -116,7 +115,9 @@ class LocalBatchEngine:
         workers = self._worker_count(total, job.chunk_rows)
         try:
             executor = self._started(job.spec(), workers)
-            self._score_all(job, plan, staging, _prepend(first, chunks), executor, workers, progress)
+            by_driver = self._score_all(
+                job, plan, staging, _prepend(first, chunks), executor, workers, progress
+            )
         finally:
             self.close()
         progress.stop()
@@ -136,7 +137,7 @@ class LocalBatchEngine:
             parts=len(parts),
             parts_resumed=len(staging.resumed),
             peak_rss={"driver": peak_rss(), "worker": max((p.peak_rss for p in parts), default=0)},
-            artifact_loads=(workers or 1) + (1 if workers and self._inline_parts else 0),
+            artifact_loads=(workers or 1) + (1 if by_driver else 0),
             runtime=",".join(sorted({p.runtime for p in parts if p.runtime})) or None,
         )
 
@@ -149,35 +150,28 @@ class LocalBatchEngine:
         executor: Executor,
         workers: int,
         progress: ProgressReporter,
-    ) -> None:
+    ) -> int:
+        """Score every part not resumed; the number the driver scored itself."""
         pending: dict[Future[PartResult], tuple[int, int]] = {}
-        limit = max(1, workers) * IN_FLIGHT_PER_WORKER
-        warming = [future for future in self._warming if workers > 0 and not future.done()]
-        self._inline_parts = 0
+        limit = workers * IN_FLIGHT_PER_WORKER
+        by_driver = 0
         for index, chunk in enumerate(chunks):
             if index in staging.resumed:
                 progress.advance(chunk.num_rows)
                 continue
             table = _conform(chunk, plan)
-            ready = [future for future in pending if future.done()]
-            if ready:
-                _collect(set(ready), pending, staging, job, progress)
-            if (warming and not any(future.done() for future in warming)) or (
-                workers > 0 and len(pending) >= limit
-            ):
-                # No worker is ready yet, or each has its parts in flight: rather than wait, the
-                # driver scores this part itself (already done on return).
-                future = _InlineExecutor().submit(score_part, plan, index, table, str(staging.folder))
-                self._inline_parts += 1
-                pending[future] = (index * job.chunk_rows, index * job.chunk_rows + chunk.num_rows - 1)
-                _collect({future}, pending, staging, job, progress)
-                continue
-            while len(pending) >= limit:
-                _collect(wait(pending, return_when=FIRST_COMPLETED).done, pending, staging, job, progress)
-            future = executor.submit(score_part, plan, index, table, str(staging.folder))
+            _collect({future for future in pending if future.done()}, pending, staging, job, progress)
+            # Rather than wait for a worker (none has loaded the artifact yet, or each has its
+            # parts in flight), the driver scores the part itself (done when submit returns).
+            starting = bool(self._warming) and not any(future.done() for future in self._warming)
+            driver = workers > 0 and (starting or len(pending) >= limit)
+            scorer = _InlineExecutor() if driver else executor
+            future = scorer.submit(score_part, plan, index, table, str(staging.folder))
             pending[future] = (index * job.chunk_rows, index * job.chunk_rows + chunk.num_rows - 1)
+            by_driver += driver
         while pending:
             _collect(wait(pending, return_when=FIRST_COMPLETED).done, pending, staging, job, progress)
+        return by_driver
 
     def _started(self, spec: ArtifactSpec, workers: int) -> Executor:
         """The pool ``start`` launched for this artifact, or a new one."""

@@ -161,12 +161,11 @@ class MicroBatcher:
 
     def _hand_lead_on(self) -> None:
         """The first request still queued leads the next batch (requests that left are dropped)."""
-        while self._jobs:
-            head = self._jobs.popleft() if self._jobs[0].future.done() else self._jobs[0]
-            if not head.future.done():
-                self._busy = True  # claimed for it: requests arriving meanwhile queue behind it
-                head.future.set_result(None)
-                return
+        while self._jobs and self._jobs[0].future.done():
+            self._jobs.popleft()
+        if self._jobs:
+            self._busy = True  # claimed for it: requests arriving meanwhile queue behind it
+            self._jobs[0].future.set_result(None)
 
     async def _next_batch(self) -> None:
         await self._let_arrivals_queue()
