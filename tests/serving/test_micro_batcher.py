@@ -14,7 +14,7 @@ import pytest
 from slipway.core.errors import InvalidInputError
 from slipway.scoring.result import ScoredBatch
 from slipway.scoring.row_flags import RowFlags
-from slipway.serving.batcher import MicroBatcher, Outcome
+from slipway.serving.batcher import ALONE_BEFORE_EAGER, PROBE_EVERY, MicroBatcher, Outcome
 
 
 class Doubler:
@@ -115,3 +115,70 @@ def test_the_lead_passes_on_when_the_leading_request_is_cancelled():
     outcomes = run(main())
     assert [answer(o) for o in outcomes] == [[4], [6]]
     assert [1.0] not in score.batches, "a request whose client left is not scored"
+
+
+def test_lone_requests_stop_waiting_a_loop_turn_and_a_burst_batches_them_again():
+    score = Doubler()
+
+    async def main() -> tuple[list[float], list[float]]:
+        batcher = MicroBatcher(score, max_batch_size=64, in_thread=False)
+        for i in range(ALONE_BEFORE_EAGER):  # one client at a time: no batch gathers company
+            await batcher.submit({"x": [i]}, 1)
+        queued: list[float] = []
+        for i in range(PROBE_EVERY - 1):  # scored at once: nothing is ever queued meanwhile
+            pending = asyncio.ensure_future(batcher.submit({"x": [i]}, 1))
+            await asyncio.sleep(0)
+            queued.append(batcher.depth)
+            assert answer(await pending) == [2 * i]
+        # Many clients at once: the next lone request looks for company again, and finds it.
+        burst = await asyncio.gather(*(batcher.submit({"x": [100 + i]}, 1) for i in range(20)))
+        await batcher.stop()
+        return queued, [answer(o)[0] for o in burst]
+
+    queued, burst = run(main())
+    assert queued == [0] * (PROBE_EVERY - 1)
+    eager = score.batches[ALONE_BEFORE_EAGER : ALONE_BEFORE_EAGER + PROBE_EVERY - 1]
+    assert all(len(batch) == 1 for batch in eager)
+    assert burst == [2 * (100 + i) for i in range(20)]
+    burst_batches = score.batches[ALONE_BEFORE_EAGER + PROBE_EVERY - 1 :]
+    assert max(len(batch) for batch in burst_batches) > 1, "the burst was scored in batches again"
+
+
+@pytest.mark.parametrize(
+    ("in_thread", "max_wait_ms"), [(True, 0.0), (False, 1.0)], ids=["thread", "loop-with-wait"]
+)
+def test_requests_keep_gathering_in_a_thread_or_with_a_wait(in_thread, max_wait_ms):
+    score = Doubler()
+
+    async def main() -> list[Outcome]:
+        batcher = MicroBatcher(score, max_batch_size=64, in_thread=in_thread, max_wait_ms=max_wait_ms)
+        batcher.start()
+        for i in range(ALONE_BEFORE_EAGER + 2):
+            await batcher.submit({"x": [i]}, 1)
+        outcomes = await asyncio.gather(*(batcher.submit({"x": [i]}, 1) for i in range(10)))
+        await batcher.stop()
+        return outcomes
+
+    outcomes = run(main())
+    assert {o.batch_rows for o in outcomes} == {10}
+
+
+def test_a_client_error_of_a_request_scored_at_once_is_its_own():
+    score = Doubler()
+    observed: list[tuple[int, int, bool]] = []
+
+    async def main() -> Any:
+        def observe(requests: int, rows: int, scored: ScoredBatch | None, ms: float) -> None:
+            observed.append((requests, rows, scored is None))
+
+        batcher = MicroBatcher(score, in_thread=False, observe=observe)
+        for i in range(ALONE_BEFORE_EAGER):
+            await batcher.submit({"x": [i]}, 1)
+        with pytest.raises(InvalidInputError, match="-5"):
+            await batcher.submit({"x": [-5]}, 1)
+        after = await batcher.submit({"x": [7]}, 1)
+        await batcher.stop()
+        return after
+
+    assert answer(run(main())) == [14]
+    assert observed[-2:] == [(1, 1, True), (1, 1, False)]

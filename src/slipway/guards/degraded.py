@@ -58,6 +58,9 @@ class DegradedMode:
             self._cached, self._read_at = self._provider(), now
         return self._cached
 
+    def passes_clean_rows(self) -> bool:
+        return self.state() is None
+
     def apply(self, batch: Batch) -> None:
         current = self.state()
         if current is None:

@@ -149,6 +149,9 @@ class FallbackStage:
     def __init__(self, fallback: Fallback | None) -> None:
         self.fallback = fallback
 
+    def passes_clean_rows(self) -> bool:
+        return True  # it answers only for flagged rows
+
     def apply(self, batch: Batch) -> None:
         if not batch.flags.any():
             return

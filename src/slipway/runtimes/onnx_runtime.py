@@ -65,8 +65,18 @@ class OnnxRuntime:
                 feeds[name] = np.asarray(values, dtype=np.float32).reshape(-1, 1)
         return feeds
 
+    @property
+    def takes_matrix(self) -> bool:
+        return self.layout == "matrix"
+
+    def predict_matrix(self, matrix: np.ndarray) -> Prediction:
+        feeds = {self._matrix_input: np.ascontiguousarray(matrix, dtype=np.float32)}
+        return self._prediction(self.session.run(self._outputs, feeds))
+
     def predict(self, columns: Columns, features: tuple[str, ...]) -> Prediction:
-        outputs = self.session.run(self._outputs, self.feeds(columns, features))
+        return self._prediction(self.session.run(self._outputs, self.feeds(columns, features)))
+
+    def _prediction(self, outputs: list[Any]) -> Prediction:
         values = np.asarray(outputs[0])
         if values.ndim == 2 and values.shape[1] == 1:
             values = values.reshape(-1)

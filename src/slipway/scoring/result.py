@@ -80,10 +80,7 @@ class ScoredBatch:
             result["probabilities"] = (
                 None
                 if rejected
-                else {
-                    str(label): float(p)
-                    for label, p in zip(self.classes, self.probabilities[index], strict=True)
-                }
+                else dict(zip(map(str, self.classes), self.probabilities[index].tolist(), strict=True))
             )
         for name, values in self.extras.items():
             result[name] = values[index]

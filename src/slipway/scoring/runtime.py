@@ -59,6 +59,15 @@ class NativeRuntime:
         #: The runner whose matrix twin the next batch tries (once), if it has one.
         self._untried: MatrixRunner | None = runner if isinstance(runner, MatrixRunner) else None
 
+    @property
+    def takes_matrix(self) -> bool:
+        """Whether the matrix twin was verified (on the first batch): only then is it used."""
+        return self._matrix_runner is not None
+
+    def predict_matrix(self, matrix: np.ndarray) -> Prediction:
+        assert self._matrix_runner is not None, "only once takes_matrix"
+        return _predict(self._matrix_runner, matrix)
+
     def predict(self, columns: Columns, features: tuple[str, ...]) -> Prediction:
         if self._matrix_runner is not None:
             return _predict(self._matrix_runner, feature_matrix(columns, features, np.float64))
@@ -99,6 +108,20 @@ def _predict(runner: ModelRunner, data: Any) -> Prediction:
     if getattr(runner, "labels_follow_probabilities", False):
         return Prediction(labels_from_probabilities(probabilities, runner.classes), probabilities)
     return Prediction(np.asarray(runner.predict(data)), probabilities)
+
+
+@runtime_checkable
+class MatrixRuntime(Protocol):
+    """A runtime that can also take every feature as one float matrix, in feature order.
+
+    The scorer hands it the request's numbers directly when the model has no stages: no typed
+    column is built. ``takes_matrix`` may change (the native runtime verifies its twin first).
+    """
+
+    @property
+    def takes_matrix(self) -> bool: ...
+
+    def predict_matrix(self, matrix: np.ndarray) -> Prediction: ...
 
 
 @runtime_checkable

@@ -12,14 +12,15 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
 from slipway.scoring.batch import Batch
 from slipway.scoring.result import ScoredBatch
-from slipway.scoring.runtime import NativeRuntime, Runtime
-from slipway.scoring.schema import ExtraPolicy, InputSchema, enforce, records_to_columns
+from slipway.scoring.row_flags import RowFlags
+from slipway.scoring.runtime import MatrixRuntime, NativeRuntime, Runtime
+from slipway.scoring.schema import ExtraPolicy, InputSchema, enforce, number_rows, records_to_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,6 +39,15 @@ class Stage(Protocol):
     requires: tuple[str, ...]
 
     def apply(self, batch: Batch) -> None: ...
+
+
+@runtime_checkable
+class Passive(Protocol):
+    """A stage that can tell when it would leave valid rows nobody flagged exactly as they are."""
+
+    def passes_clean_rows(self) -> bool:
+        """True when, right now, applying the stage to such a batch would change nothing."""
+        ...
 
 
 @dataclass
@@ -63,6 +73,18 @@ class Scorer:
             for phase in ("enrich", "input", "output")
         }
         self._passthrough = tuple(dict.fromkeys(name for stage in self.stages for name in stage.requires))
+        # While every stage would pass the rows unchanged, nothing needs typed columns: plain
+        # numbers go to the model as they came (the direct path, see ``_score_numbers``).
+        names = self.schema.names
+        passive = [stage for stage in self.stages if isinstance(stage, Passive)]
+        self._direct = (
+            self._runtime
+            if len(passive) == len(self.stages)
+            and isinstance(self._runtime, MatrixRuntime)
+            and names == self.features
+            else None
+        )
+        self._passive: tuple[Passive, ...] = tuple(passive)
 
     @property
     def runtime_name(self) -> str:
@@ -93,6 +115,14 @@ class Scorer:
 
     def score_columns(self, raw: Mapping[str, Sequence[Any] | np.ndarray]) -> ScoredBatch:
         started = time.perf_counter()
+        if (
+            self._direct is not None
+            and self._direct.takes_matrix
+            and all(stage.passes_clean_rows() for stage in self._passive)
+        ):
+            rows = number_rows(self.schema, raw)
+            if rows is not None:
+                return self._score_numbers(self._direct, rows, started)
         columns, n_rows = enforce(
             self.request_schema, raw, allowed_extra=self._passthrough, extra=self.extra_columns
         )
@@ -114,6 +144,26 @@ class Scorer:
             classes=self.artifact.classes,
             runtime=self._runtime.name,
             timings={"predict_ms": predict_ms, "total_ms": (time.perf_counter() - started) * 1e3},
+        )
+
+    def _score_numbers(self, runtime: MatrixRuntime, rows: np.ndarray, started: float) -> ScoredBatch:
+        """The direct path: ``rows`` (k, n), the request's numbers in feature order, to the model.
+
+        ``number_rows`` accepted them only if ``enforce`` would have passed them unchanged.
+        """
+        matrix = rows.T
+        predicted = time.perf_counter()
+        prediction = runtime.predict_matrix(matrix)
+        finished = time.perf_counter()
+        n_rows = matrix.shape[0]
+        return ScoredBatch(
+            predictions=prediction.values,
+            probabilities=prediction.probabilities,
+            classes=self.artifact.classes,
+            rejected=np.zeros(n_rows, dtype=bool),
+            flags=RowFlags(n_rows),
+            runtime=self._runtime.name,
+            timings={"predict_ms": (finished - predicted) * 1e3, "total_ms": (finished - started) * 1e3},
         )
 
     def _predict(self, batch: Batch) -> None:

@@ -44,7 +44,9 @@ from slipway.serving.model import ServedModel
 from slipway.serving.protocols import mlflow, oip, v1
 from slipway.serving.protocols.common import Parsed, rows_of
 from slipway.serving.responses import (
+    EncodedJSONResponse,
     check_json_content,
+    encode_headers,
     error_response,
     json_app,
     json_response,
@@ -83,6 +85,7 @@ class ModelServer:
             in_thread=in_thread,
             retry_after_s=config.retry_after_s,
             observe=self._observed,
+            observe_depth=self.metrics.depth,
         )
         self.probe = SelfProbe(
             dict(probe_record) if probe_record is not None else model.probe_record(),
@@ -92,11 +95,13 @@ class ModelServer:
         self.readiness = Readiness(model.scorer.stages, ttl_s=config.readiness_ttl_s)
         self.warmed = False
         self.started_at = time.time()
-        self._model_headers = {
-            "X-Slipway-Model": f"{model.name}:{model.version_label}",
-            "X-Slipway-Digest": model.digest,
-            "X-Slipway-Runtime": model.runtime,
-        }
+        self._model_headers = encode_headers(
+            {
+                "X-Slipway-Model": f"{model.name}:{model.version_label}",
+                "X-Slipway-Digest": model.digest,
+                "X-Slipway-Runtime": model.runtime,
+            }
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -121,12 +126,10 @@ class ModelServer:
                 await asyncio.to_thread(self.on_close)
 
     async def _submit(self, columns: Any, n_rows: int) -> Outcome:
-        self.metrics.depth(self.batcher.depth + 1)
         return await self.batcher.submit(columns, n_rows)
 
     def _observed(self, requests: int, rows: int, scored: Any, score_ms: float) -> None:
         self.metrics.batch(requests, rows, scored)
-        self.metrics.depth(self.batcher.depth)
 
     def _probed(self, result: ProbeResult) -> None:
         self.metrics.probe(ok=result.ok, seconds=result.latency_ms / 1e3)
@@ -166,7 +169,7 @@ class ModelServer:
                 "batch_rows": outcome.batch_rows,
             }
             state = DegradedState.from_notes(outcome.scored.notes.get("degraded")) or self._degraded_now()
-            response = json_response(
+            response: Response = EncodedJSONResponse(
                 render(parsed, outcome, rid, timing, state), 200, self._headers(rid, state)
             )
             kind = None
@@ -180,12 +183,12 @@ class ModelServer:
         # (and no registry read on the event loop).
         return NOT_DEGRADED if isinstance(self.degraded, StageDegradedProvider) else self.degraded.current()
 
-    def _headers(self, rid: str, state: DegradedState) -> dict[str, str]:
-        return {
-            **self._model_headers,
-            "X-Request-ID": rid,
-            "X-Slipway-Degraded": "true" if state.degraded else "false",
-        }
+    def _headers(self, rid: str, state: DegradedState) -> list[tuple[bytes, bytes]]:
+        return [
+            *self._model_headers,
+            (b"x-request-id", rid.encode("latin-1")),
+            (b"x-slipway-degraded", b"true" if state.degraded else b"false"),
+        ]
 
     def render_v1(
         self, parsed: Parsed, outcome: Outcome, rid: str, timing: dict[str, Any], state: DegradedState

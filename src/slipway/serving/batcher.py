@@ -10,7 +10,10 @@ and scores batches. For a model whose call costs less than a thread hop (ONNX, ~
 the loop is faster (``in_thread=False``); then there is no batcher task: the request that finds no
 batch forming leads one (it lets the requests parsed in the same loop turn join, scores them all
 and answers its own without waiting for another task), and hands the lead to the first request
-still queued. A lone request then costs one loop turn more than an unbatched endpoint, not three.
+still queued. A lone request then costs one loop turn more than an unbatched endpoint, not three;
+and once several such turns in a row gathered no one (one client at a time), a request that finds
+the batcher idle is scored at once, without that turn, except every ``PROBE_EVERY``-th, which
+still looks for company: as soon as one finds some, requests gather again.
 
 If a merged batch fails on a client error (one request had a bad value), each of its requests
 is scored alone, so a bad request never fails its neighbours and errors name its own rows.
@@ -36,6 +39,11 @@ from slipway.serving.errors import UnavailableError
 RawColumns = Mapping[str, Sequence[Any] | np.ndarray]
 ScoreFunction = Callable[[RawColumns], ScoredBatch]
 BatchObserver = Callable[[int, int, ScoredBatch | None, float], None]
+
+#: Batches in a row that gathered no other request before lone requests stop looking for company.
+ALONE_BEFORE_EAGER = 8
+#: While they do not look, one lone request in this many still yields a loop turn to find out.
+PROBE_EVERY = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +78,7 @@ class MicroBatcher:
         in_thread: bool = True,
         retry_after_s: int = 1,
         observe: BatchObserver | None = None,
+        observe_depth: Callable[[int], None] | None = None,
     ) -> None:
         self._score = score
         self.max_batch_size = max_batch_size
@@ -78,12 +87,15 @@ class MicroBatcher:
         self.in_thread = in_thread
         self.retry_after_s = retry_after_s
         self._observe = observe
+        self._observe_depth = observe_depth
         self._jobs: deque[_Job] = deque()
         self._wakeup = asyncio.Event()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slipway-score")
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._busy = False  # a batch is being formed or scored
+        self._alone = 0  # batches in a row led on the loop that gathered no other request
+        self._unprobed = 0  # requests scored at once since one last looked for company
 
     @property
     def depth(self) -> int:
@@ -106,9 +118,12 @@ class MicroBatcher:
                 f"overloaded: {len(self._jobs)} requests are already waiting; retry shortly",
                 retry_after_s=self.retry_after_s,
             )
+        if not self._busy and not self._jobs and self._score_at_once():
+            return self._score_now(columns, n_rows)
         loop = asyncio.get_running_loop()
         job = _Job(columns, n_rows, loop.create_future(), time.perf_counter())
         self._jobs.append(job)
+        self._depth_changed()
         self._wakeup.set()
         if self.in_thread or self._busy:  # the batcher task, or the batch forming now, takes it
             try:
@@ -122,6 +137,31 @@ class MicroBatcher:
                 return outcome
             job.future = loop.create_future()  # handed the lead of the next batch
         return await self._lead(job)
+
+    def _score_at_once(self) -> bool:
+        """Whether a request finding the batcher idle skips the loop turn that gathers company:
+        only on the loop, without a wait, and while recent turns found no one (see the module doc)."""
+        if self.in_thread or self.max_wait_s > 0 or self._alone < ALONE_BEFORE_EAGER:
+            return False
+        self._unprobed += 1
+        if self._unprobed >= PROBE_EVERY:
+            self._unprobed = 0
+            return False
+        return True
+
+    def _score_now(self, columns: RawColumns, n_rows: int) -> Outcome:
+        """Score one request alone, here on the loop: errors go to its caller as they are."""
+        started = time.perf_counter()
+        try:
+            scored = self._score(columns)
+        except Exception:
+            if self._observe is not None:
+                self._observe(1, n_rows, None, (time.perf_counter() - started) * 1e3)
+            raise
+        score_ms = (time.perf_counter() - started) * 1e3
+        if self._observe is not None:
+            self._observe(1, n_rows, scored, score_ms)
+        return Outcome(scored, 0, n_rows, n_rows, 0.0, score_ms)
 
     async def stop(self) -> None:
         """Refuse new requests, finish the queued ones, then stop the task and its thread."""
@@ -163,6 +203,7 @@ class MicroBatcher:
         """The first request still queued leads the next batch (requests that left are dropped)."""
         while self._jobs and self._jobs[0].future.done():
             self._jobs.popleft()
+            self._depth_changed()
         if self._jobs:
             self._busy = True  # claimed for it: requests arriving meanwhile queue behind it
             self._jobs[0].future.set_result(None)
@@ -170,6 +211,8 @@ class MicroBatcher:
     async def _next_batch(self) -> None:
         await self._let_arrivals_queue()
         jobs = self._take()
+        if not self.in_thread:
+            self._alone = self._alone + 1 if len(jobs) == 1 else 0
         rows = sum(job.n_rows for job in jobs)
         if self.max_wait_s > 0 and rows < self.max_batch_size:
             deadline = time.perf_counter() + self.max_wait_s
@@ -207,7 +250,12 @@ class MicroBatcher:
             job = self._jobs.popleft()
             taken.append(job)
             rows += job.n_rows
+        self._depth_changed()
         return taken
+
+    def _depth_changed(self) -> None:
+        if self._observe_depth is not None:
+            self._observe_depth(len(self._jobs))
 
     async def _score_group(self, jobs: list[_Job]) -> None:
         columns = jobs[0].columns if len(jobs) == 1 else merge_columns([job.columns for job in jobs])

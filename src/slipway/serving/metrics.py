@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import numpy as np
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -121,6 +122,7 @@ class ServingMetrics:
         )
         info.labels(model=model, version=version, digest=digest, runtime=runtime).set(1)
         self._depth = self.queue_depth.labels(**self.labels)
+        self._last_depth = 0
         self._batch_rows = self.batch_rows.labels(**self.labels)
         self._batch_requests = self.batch_requests.labels(**self.labels)
         self._rows = {
@@ -143,15 +145,17 @@ class ServingMetrics:
             self.errors.labels(**self.labels, kind=kind).inc()
 
     def depth(self, value: int) -> None:
-        self._depth.set(value)
+        if value != self._last_depth:
+            self._depth.set(value)
+            self._last_depth = value
 
     def batch(self, requests: int, rows: int, scored: ScoredBatch | None) -> None:
         self._batch_requests.observe(requests)
         self._batch_rows.observe(rows)
         if scored is None:
             return
-        rejected = int(scored.rejected.sum())
-        flagged = len(scored.flags.flagged_rows())
+        rejected = int(np.count_nonzero(scored.rejected))
+        flagged = len(scored.flags.flagged_rows()) if scored.flags.any() else 0
         self._rows["scored"].inc(rows - rejected)
         if flagged:
             self._rows["flagged"].inc(flagged)
