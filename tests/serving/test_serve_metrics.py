@@ -3,6 +3,9 @@ lookup latency and cache hits, probe, process CPU and memory, per model version.
 
 from __future__ import annotations
 
+import socket
+import time
+
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -95,3 +98,23 @@ def test_default_probe_record_comes_from_the_profile(serve_app, credit_served):
     assert set(record) == set(credit.FEATURES)
     assert all(value is not None for value in record.values())
     assert health["probe"]["last"]["ok"] is True and health["probe"]["last"]["prediction"] is not None
+
+
+def test_a_client_that_leaves_mid_body_is_counted_apart_not_as_a_server_error(serve_app, credit_served):
+    server = serve_app(credit_served.path, config=ServeConfig(probe_interval_s=0))
+    path = "/v1/models/credit/predict"
+    with socket.create_connection(("127.0.0.1", server.port)) as conn:
+        head = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        conn.sendall(head.encode() + b'Content-Length: 500\r\n\r\n{"records": [{"age": 4')
+        time.sleep(0.2)  # the server is waiting for the rest of the body
+    model = {"model": "credit", "version": credit_served.manifest.digest[:12]}
+    deadline = time.monotonic() + 10
+    while True:
+        found = samples(httpx.get(server.url + "/metrics").text)
+        closed = value(found, "slipway_errors_total", **model, kind="client_closed")
+        if closed or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert closed == 1
+    assert value(found, "slipway_requests_total", **model, code="499") == 1
+    assert value(found, "slipway_errors_total", **model, kind="internal") == 0

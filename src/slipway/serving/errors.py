@@ -39,6 +39,10 @@ class UnsupportedMediaTypeError(RequestError):
     """The body's content type is not one the endpoint reads."""
 
 
+class ClientGoneError(SlipwayError):
+    """The client closed the connection before it sent the whole request."""
+
+
 class UnavailableError(SlipwayError):
     """The server cannot take the request now (queue full, shutting down, not ready)."""
 
@@ -57,6 +61,8 @@ STATUSES: tuple[tuple[type[BaseException], int, str], ...] = (
     (NotFoundError, 404, "not_found"),
     (ConflictError, 409, "conflict"),
     (UnavailableError, 503, "unavailable"),
+    # nginx's "client closed request": nobody reads the answer, but the metrics count it apart.
+    (ClientGoneError, 499, "client_closed"),
     (StoreError, 503, "store_unavailable"),
     (IntegrityError, 500, "integrity"),
     (SlipwayError, 500, "server_error"),

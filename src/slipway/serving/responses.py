@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute
 from starlette.types import Lifespan
 
 from slipway.serving.errors import (
+    ClientGoneError,
     MalformedRequestError,
     PayloadTooLargeError,
     UnavailableError,
@@ -82,7 +83,11 @@ def error_response(error: BaseException, request_id: str | None = None) -> tuple
 
 
 async def read_body(request: Request, *, limit: int) -> bytes:
-    """The body, refused with 413 once it is over ``limit`` bytes (without reading the rest)."""
+    """The body, refused with 413 once it is over ``limit`` bytes (without reading the rest).
+
+    Reads the ASGI messages itself: Starlette's ``request.stream()`` generator cost more than
+    the rest of reading a one-row body.
+    """
     declared = request.headers.get("content-length")
     if declared is not None:
         try:
@@ -91,14 +96,20 @@ async def read_body(request: Request, *, limit: int) -> bytes:
             raise MalformedRequestError(f"invalid Content-Length {declared!r}") from None
         if size > limit:
             raise PayloadTooLargeError(f"request body of {size} bytes is over the limit of {limit} bytes")
+    receive = request.receive
     chunks: list[bytes] = []
     received = 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # http.disconnect
+            raise ClientGoneError("the client closed the connection before sending the whole body")
+        chunk = message.get("body", b"")
         received += len(chunk)
         if received > limit:
             raise PayloadTooLargeError(f"request body is over the limit of {limit} bytes")
+        if not message.get("more_body", False):
+            return chunk if not chunks else b"".join([*chunks, chunk])
         chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def check_json_content(request: Request) -> None:
