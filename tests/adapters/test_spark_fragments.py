@@ -120,7 +120,7 @@ def test_a_task_reads_its_rows_in_order_cast_to_the_schema_spark_gives(tmp_path:
     schema = pa.schema([("name", pa.string()), ("id", pa.int64()), ("x", pa.float32())])
     plan = plan_tasks(row_groups([str(path)]), 3)
     descriptors = [
-        pa.RecordBatch.from_pylist([{"fragments": [vars_of(f) for f in fragments]}], schema=TASK_SCHEMA)
+        pa.RecordBatch.from_pylist([{"fragments": [f.to_row() for f in fragments]}], schema=TASK_SCHEMA)
         for fragments in plan
     ]
 
@@ -128,12 +128,3 @@ def test_a_task_reads_its_rows_in_order_cast_to_the_schema_spark_gives(tmp_path:
 
     assert all(batch.schema == schema and batch.num_rows <= 5 for batch in batches)
     assert pa.Table.from_batches(batches, schema=schema) == table.select(["name", "id", "x"]).cast(schema)
-
-
-def vars_of(fragment: Fragment) -> dict[str, object]:
-    return {
-        "path": fragment.path,
-        "row_groups": list(fragment.row_groups),
-        "skip": fragment.skip,
-        "rows": fragment.rows,
-    }

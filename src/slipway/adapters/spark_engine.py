@@ -10,14 +10,16 @@ its own way, a default filesystem other than the local one) go through ``spark.r
 The artifact folder is shipped to the executors with ``SparkContext.addFile`` and loaded, verified
 against its digest, once per Python worker process (``slipway.batch.worker`` keeps it in a
 module-level cache, and Spark reuses its Python workers across tasks, see
-``spark.python.worker.reuse``); an accumulator counts those loads. Each Arrow batch Spark hands
-over is scored by ``slipway.batch.worker.score_table``, exactly as the local engine does, except
+``spark.python.worker.reuse``); an accumulator counts those loads. Each Arrow batch of input
+rows, read by the task or handed over by Spark, is scored by
+``slipway.batch.worker.score_table``, exactly as the local engine does, except
 that Spark, not Python, adds the constant identity columns; the output is written by Spark to a
 staging folder beside the output, then renamed into place.
 
 Runs on ``local[*]`` by default; ``master`` points at a cluster, whose executors need slipway
-installed in their Python. An active SparkSession is reused (and left running); a session
-this engine starts is stopped at the end of the run.
+installed in their Python and, when the tasks read the input, the input's files at the path the
+driver sees (as Spark's own reading of a local path needs too). An active SparkSession is reused
+(and left running); a session this engine starts is stopped at the end of the run.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import pyarrow as pa
@@ -56,6 +57,14 @@ class Fragment:
     row_groups: tuple[int, ...]
     skip: int
     rows: int
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Fragment:
+        """The fragment from its value in a ``TASK_SCHEMA`` row, as ``to_row`` gives it."""
+        return cls(row["path"], tuple(row["row_groups"]), row["skip"], row["rows"])
+
+    def to_row(self) -> dict[str, Any]:
+        return {"path": self.path, "row_groups": list(self.row_groups), "skip": self.skip, "rows": self.rows}
 
 
 def row_groups(files: Sequence[str]) -> list[RowGroup]:
@@ -118,16 +127,13 @@ def read_tasks(
     for batch in tasks:
         for fragments in batch.column(FRAGMENTS).to_pylist():
             for fragment in fragments:
-                yield from read_fragment(
-                    Fragment(**{**fragment, "row_groups": tuple(fragment["row_groups"])}),
-                    schema=schema,
-                    batch_rows=batch_rows,
-                )
+                yield from read_fragment(Fragment.from_row(fragment), schema=schema, batch_rows=batch_rows)
 
 
 def read_fragment(fragment: Fragment, *, schema: pa.Schema, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    """The rows of ``fragment``, at most ``batch_rows`` at a time (memory stays at about one batch,
+    as ``ParquetSource.batches`` keeps it); pyarrow's own threads are off, Spark runs a task per core."""
     skip, left = fragment.skip, fragment.rows
-    # No pyarrow threads: Spark already runs a task per core.
     with pq.ParquetFile(fragment.path, pre_buffer=False) as parquet:
         batches = parquet.iter_batches(
             batch_size=batch_rows,
@@ -166,7 +172,7 @@ def task_frame(
     plan = plan_tasks(groups, count)
     if not plan:
         return None
-    rows = [([(f.path, list(f.row_groups), f.skip, f.rows) for f in fragments],) for fragments in plan]
+    rows = [([fragment.to_row() for fragment in fragments],) for fragments in plan]
     # parallelize with one slice per element: task i is partition i, so the parts keep the order.
     return spark.createDataFrame(context.parallelize(rows, len(rows)), from_arrow_schema(TASK_SCHEMA))
 
