@@ -72,9 +72,9 @@ _SHIPPED: dict[tuple[int, str], str] = {}
 
 @dataclass(frozen=True)
 class SparkBatchEngine:
-    """Score with Spark: ``master`` [local[*]], ``partitions`` [a task per Parquet row group, or as
-    Spark reads the input]; ``tasks_read`` [True]: let the Python tasks read Parquet input where
-    they can (False: always ``spark.read``)."""
+    """Score with Spark: ``master`` [local[*]], ``partitions`` [Parquet: about a task per row
+    group; else as Spark reads the input]; ``tasks_read`` [True]: let the Python tasks read
+    Parquet input where they can (False: always ``spark.read``)."""
 
     master: str | None = None
     partitions: int | None = None
