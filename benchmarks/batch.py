@@ -15,7 +15,8 @@ scikit-learn is verified (``--no-compile`` scores the native model).
 | slipway local + guards | the same with the artifact's default runtime guards (``slipway.guards``: domain, |
 | | anomaly, conformal interval/set, output), fitted by ``slipway build`` |
 | spark read+write | ``spark.read.parquet(...).write.parquet(...)``: Spark's own floor (context) |
-| slipway spark | ``Slipway.score`` on the Spark engine, ``local[2]``, guards off (as ``spark_udf``) |
+| slipway spark | ``Slipway.score`` on the Spark engine, ``local[2]``, guards off (as ``spark_udf``); |
+| | its Python tasks read the Parquet row groups themselves (``BatchOutcome.reader``) |
 | slipway spark + guards | the same with the default guards |
 | mlflow spark_udf | MLflow's ``spark_udf`` on the same model and Spark session |
 

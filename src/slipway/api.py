@@ -833,6 +833,7 @@ class Slipway:
                 "parts": outcome.parts,
                 "parts_resumed": outcome.parts_resumed,
                 "runtime": outcome.runtime,
+                "reader": outcome.reader,
             },
         )
         self.registry.record_batch_run(record)

@@ -42,6 +42,7 @@ def test_python_api_local_engine_and_spark_agree(
 
     assert output_rows(tmp_path / "local") == online
     assert output_rows(tmp_path / "spark") == online
+    assert on_spark.outcome.reader == "tasks"  # Parquet, no lookups: the Python tasks read the input
     flagged = sum(bool(row["flags"]) for row in online)
     rejected = sum(row["rejected"] for row in online)
     for result in (local, on_spark):
@@ -116,6 +117,7 @@ def test_lookups_guards_and_the_compiled_runtime_give_the_same_rows_online_local
     assert batch_home.scorer(compiled_lookup_model).runtime_name == "onnx"
     runs = batch_home.batch_runs("apartments", limit=2)
     assert {run.engine: run.options["runtime"] for run in runs} == {"local": "onnx", "spark": "onnx"}
+    assert {run.engine: run.options["reader"] for run in runs} == {"local": None, "spark": "spark"}
 
 
 def test_a_partial_scorer_factory_is_named_by_its_function_and_arguments(

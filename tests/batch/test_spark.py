@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from slipway.adapters.spark_engine import BATCH_BYTES, arrow_batch_rows
+from slipway.adapters.spark_engine import BATCH_BYTES, SparkBatchEngine, arrow_batch_rows
 from slipway.artifacts.builder import BuildSpec, build_artifact
 from slipway.batch.output import to_online_rows
 from slipway.core.errors import InvalidInputError
@@ -51,6 +51,47 @@ def test_the_artifact_is_loaded_once_per_python_worker_not_per_partition(
     assert {name: spark.conf.get(name, None) for name in ARROW_BATCH_CONF} == arrow_conf
 
 
+@pytest.mark.parametrize("partitions", [None, 3], ids=["tasks-as-planned", "partitions"])
+def test_tasks_reading_parquet_write_the_rows_spark_reading_writes(
+    batch_home, credit_parquet: Path, spark, tmp_path: Path, partitions: int | None
+) -> None:
+    outputs = {}
+    for name, tasks_read in (("tasks", True), ("spark", False)):
+        engine = SparkBatchEngine(partitions=partitions, tasks_read=tasks_read)
+        result = batch_home.score("credit:1", credit_parquet, tmp_path / name, engine=engine, chunk_rows=128)
+        assert result.outcome.reader == result.record.options["reader"] == name
+        assert result.record.rows_in == pq.read_metadata(credit_parquet).num_rows
+        outputs[name] = pq.read_table(tmp_path / name).drop_columns(["run_id"])
+
+    if partitions is not None:  # Spark's repartition deals the rows out: compare them in input order
+        outputs = {name: table.sort_by("row_id") for name, table in outputs.items()}
+    assert outputs["tasks"].column("row_id").to_pylist() == list(range(outputs["tasks"].num_rows))
+    assert outputs["tasks"].equals(outputs["spark"])
+    if partitions is not None:
+        assert len(list((tmp_path / "tasks").glob("part-*.parquet"))) == partitions
+
+
+@pytest.mark.parametrize(
+    ("keep", "reader"),
+    [(["row_id"], "tasks"), (["row_id", "batch"], "spark")],
+    ids=["stored-columns", "a-partition-column"],
+)
+def test_a_hive_partition_column_is_read_by_spark(
+    batch_home, credit_rows: pd.DataFrame, spark, tmp_path: Path, keep: list[str], reader: str
+) -> None:
+    folder = tmp_path / "loans"
+    for batch, rows in enumerate((credit_rows.iloc[:400], credit_rows.iloc[400:])):
+        (folder / f"batch={batch}").mkdir(parents=True)
+        rows.to_parquet(folder / f"batch={batch}" / "rows.parquet", index=False, row_group_size=150)
+
+    result = batch_home.score("credit:1", folder, tmp_path / "out", engine="spark", keep=keep)
+
+    assert result.outcome.reader == reader
+    scored = pq.read_table(tmp_path / "out").sort_by("row_id")
+    assert scored.column("row_id").to_pylist() == credit_rows.row_id.tolist()
+    assert scored.column_names[: len(keep)] == keep
+
+
 @pytest.mark.parametrize(
     ("types", "chunk_rows", "rows"),
     [
@@ -72,7 +113,7 @@ def test_csv_input_gives_the_same_rows_as_parquet(
 ) -> None:
     csv = tmp_path / "loans.csv"
     credit_rows.to_csv(csv, index=False)
-    batch_home.score("credit:1", csv, tmp_path / "from-csv", engine="spark")
+    assert batch_home.score("credit:1", csv, tmp_path / "from-csv", engine="spark").outcome.reader == "spark"
     batch_home.score("credit:1", credit_parquet, tmp_path / "from-parquet", workers=0)
     from_csv = to_online_rows(pq.read_table(tmp_path / "from-csv").sort_by("row_id"))
     from_parquet = to_online_rows(pq.read_table(tmp_path / "from-parquet").sort_by("row_id"))

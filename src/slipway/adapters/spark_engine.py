@@ -1,16 +1,25 @@
 """The Spark engine: the same scoring path, run by Spark's Python workers with ``mapInArrow``.
 
+Parquet input is read by the Python tasks themselves when they can (``slipway.adapters.
+spark_fragments``: the driver hands each task a run of row groups, the task reads them with
+pyarrow): Spark then handles only the scored rows it writes. CSV input, an artifact with lookups,
+and Parquet that the tasks cannot read as Spark would (a Hive partition column, types Spark reads
+its own way, a default filesystem other than the local one) go through ``spark.read`` →
+``mapInArrow``; ``BatchOutcome.reader`` says which way a run read its input.
+
 The artifact folder is shipped to the executors with ``SparkContext.addFile`` and loaded, verified
 against its digest, once per Python worker process (``slipway.batch.worker`` keeps it in a
 module-level cache, and Spark reuses its Python workers across tasks, see
-``spark.python.worker.reuse``); an accumulator counts those loads. Each Arrow batch Spark hands
-over is scored by ``slipway.batch.worker.score_table``, exactly as the local engine does, except
+``spark.python.worker.reuse``); an accumulator counts those loads. Each Arrow batch of input
+rows, read by the task or handed over by Spark, is scored by
+``slipway.batch.worker.score_table``, exactly as the local engine does, except
 that Spark, not Python, adds the constant identity columns; the output is written by Spark to a
 staging folder beside the output, then renamed into place.
 
 Runs on ``local[*]`` by default; ``master`` points at a cluster, whose executors need slipway
-installed in their Python. An active SparkSession is reused (and left running); a session
-this engine starts is stopped at the end of the run.
+installed in their Python and, when the tasks read the input, the input's files at the path the
+driver sees (as Spark's own reading of a local path needs too). An active SparkSession is reused
+(and left running); a session this engine starts is stopped at the end of the run.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +49,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F  # noqa: N812
 from pyspark.sql.pandas.types import from_arrow_schema, from_arrow_type, to_arrow_schema
 
+from slipway.adapters.spark_fragments import read_tasks, task_frame
 from slipway.batch.engine import BatchJob, BatchOutcome
 from slipway.batch.output import FLAGGED, REJECTED, OutputLayout
 from slipway.batch.progress import ProgressReporter
@@ -62,11 +72,14 @@ _SHIPPED: dict[tuple[int, str], str] = {}
 
 @dataclass(frozen=True)
 class SparkBatchEngine:
-    """Score with Spark: ``master`` [local[*]], ``partitions`` [as Spark reads the input]."""
+    """Score with Spark: ``master`` [local[*]], ``partitions`` [Parquet: about a task per row
+    group; else as Spark reads the input]; ``tasks_read`` [True]: let the Python tasks read
+    Parquet input where they can (False: always ``spark.read``)."""
 
     master: str | None = None
     partitions: int | None = None
     name: str = "spark"
+    tasks_read: bool = field(default=True, kw_only=True)
 
     def __post_init__(self) -> None:
         if self.partitions is not None and (
@@ -91,21 +104,29 @@ class SparkBatchEngine:
                 spark.stop()
 
     def _run(self, spark: SparkSession, job: BatchJob, output: Path) -> BatchOutcome:
-        frame = _read(spark, job)
-        if self.partitions is not None:
-            frame = frame.repartition(self.partitions)
-        layout = job.layout(to_arrow_schema(frame.schema), run_id=job.identity.run_id)
+        frame = _read(spark, job)  # only its schema when the tasks read the rows
+        input_schema = to_arrow_schema(frame.schema)
+        batch_rows = arrow_batch_rows(input_schema, job.chunk_rows)
+        layout = job.layout(input_schema, run_id=job.identity.run_id)
         plan = job.plan(replace(layout, stamped=False), artifact=_ship(spark, job))
         loads = spark.sparkContext.accumulator(0)
         runtimes = spark.sparkContext.accumulator(frozenset[str](), _NameSet())
         schema = plan.layout.schema()
+        score = _ScorePartition(plan, schema, loads, runtimes)
+        tasks = self._tasks(spark, job, input_schema)
         with _worker_environment(spark, _lookup_variables(job)):  # captured when the function is wrapped
-            scored = frame.mapInArrow(
-                _ScorePartition(plan, schema, loads, runtimes), from_arrow_schema(schema)
-            ).select("*", *_identity_columns(layout))
+            if tasks is not None:
+                scored = tasks.mapInArrow(
+                    _ReadAndScore(score, input_schema, batch_rows), from_arrow_schema(schema)
+                )
+            else:
+                if self.partitions is not None:
+                    frame = frame.repartition(self.partitions)
+                scored = frame.mapInArrow(score, from_arrow_schema(schema))
+        scored = scored.select("*", *_identity_columns(layout))
         staging = output.with_name(f".{output.name}.slipway-partial-{uuid.uuid4().hex[:8]}")
         try:
-            with _arrow_batches(spark, arrow_batch_rows(to_arrow_schema(frame.schema), job.chunk_rows)):
+            with _arrow_batches(spark, batch_rows):
                 scored.write.mode("errorifexists").parquet(str(staging))
             rows, flagged, rejected = _counts(staging)
             digest = _commit(staging, output, job, rows, flagged, rejected)
@@ -126,6 +147,17 @@ class SparkBatchEngine:
             peak_rss={"driver": peak_rss()},
             artifact_loads=int(loads.value),
             runtime=",".join(sorted(runtimes.value)) or None,
+            reader="spark" if tasks is None else "tasks",
+        )
+
+    def _tasks(self, spark: SparkSession, job: BatchJob, input_schema: pa.Schema) -> DataFrame | None:
+        """The tasks that read the input themselves, or None for ``spark.read``: always for an
+        artifact with lookups, whose Spark-side join (``slipway.enrichment.join``) belongs over
+        Spark's rows."""
+        if not self.tasks_read or deployment_lookups(job.artifact):
+            return None
+        return task_frame(
+            spark, job.source, schema=input_schema, partitions=self.partitions, chunk_rows=job.chunk_rows
         )
 
     def start(self, spec: ArtifactSpec) -> None:
@@ -179,6 +211,18 @@ class _ScorePartition:
         self.runtimes.add(frozenset([scorer.runtime_name]))  # every task: workers may be reused
         for batch in batches:
             yield from score_table(self.plan, scorer, batch).cast(self.schema).to_batches()
+
+
+class _ReadAndScore:
+    """What each task runs when the tasks read the input: its fragments' rows, then the scoring."""
+
+    def __init__(self, score: _ScorePartition, schema: pa.Schema, batch_rows: int) -> None:
+        self.score = score
+        self.schema = schema
+        self.batch_rows = batch_rows
+
+    def __call__(self, tasks: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        return self.score(read_tasks(tasks, schema=self.schema, batch_rows=self.batch_rows))
 
 
 class _NameSet(AccumulatorParam[frozenset[str]]):

@@ -106,6 +106,9 @@ class BatchOutcome:
     artifact_loads: int | None = None
     #: The runtime the workers scored with (``onnx``, ``native``; comma-separated if they differed).
     runtime: str | None = None
+    #: How the Spark engine read the input: ``tasks`` (its Python tasks read the Parquet row
+    #: groups) or ``spark`` (``spark.read``); None for the local engine.
+    reader: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -123,6 +126,7 @@ class BatchOutcome:
             "peak_rss": dict(self.peak_rss),
             "artifact_loads": self.artifact_loads,
             "runtime": self.runtime,
+            "reader": self.reader,
         }
 
 

@@ -140,6 +140,21 @@ class ParquetSource:
     def column_names(self) -> tuple[str, ...]:
         return tuple(self._schema.names)
 
+    @property
+    def schema(self) -> pa.Schema:
+        """The columns and their Arrow types, Hive partition columns included."""
+        return self._schema
+
+    @property
+    def partition_names(self) -> tuple[str, ...]:
+        """The columns whose values are in folder names (``day=2026-11-27``), not in the files."""
+        return tuple(self._partitions.names) if self._partitions is not None else ()
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The Parquet files, in the order they are read."""
+        return tuple(self._files)
+
     def count_rows(self) -> int | None:
         try:
             return int(sum(pq.read_metadata(file).num_rows for file in self._files))

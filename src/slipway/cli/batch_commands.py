@@ -37,7 +37,11 @@ def _split(values: tuple[str, ...]) -> list[str]:
     type=click.IntRange(min=0),
     help="Worker processes besides this one, which scores too (local) [one per core but one].",
 )
-@click.option("--partitions", type=click.IntRange(min=1), help="Spark partitions [as Spark reads the input].")
+@click.option(
+    "--partitions",
+    type=click.IntRange(min=1),
+    help="Spark partitions [Parquet: about a task per row group; else as Spark reads the input].",
+)
 @click.option("--master", help="Spark master URL [local[*]].")
 @click.option("--resume", is_flag=True, help="Finish a killed or failed local run, skipping committed parts.")
 @click.option(
