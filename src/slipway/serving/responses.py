@@ -63,9 +63,15 @@ class EncodedJSONResponse(Response):
 
 def request_id(request: Request) -> str:
     """The client's ``X-Request-ID`` when it is a sane token, else a new one."""
-    given = request.headers.get("x-request-id")
-    if given is not None and _CLIENT_ID.match(given):
-        return given
+    # The raw headers, not ``request.headers``: its ``get`` raises and catches a KeyError for
+    # a header that is absent, as this one usually is.
+    headers: list[tuple[bytes, bytes]] = request.scope["headers"]
+    for name, value in headers:
+        if name == b"x-request-id":
+            given = value.decode("latin-1")
+            if _CLIENT_ID.match(given):
+                return given
+            break
     # 128 random bits like uuid4().hex, from the random module's generator, which Python
     # reseeds in every forked child (a getrandom system call per request cost more).
     return f"{random.getrandbits(128):032x}"
