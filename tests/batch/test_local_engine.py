@@ -4,6 +4,7 @@ resume rules, progress, and the run's audit event."""
 from __future__ import annotations
 
 import json
+import os
 from io import StringIO
 from pathlib import Path
 
@@ -166,3 +167,25 @@ def test_parts_scored_while_the_workers_load_equal_an_in_process_run_and_no_work
     # Whether the driver or a worker scored a part, the pool is gone when the run returns:
     # workers still loading the artifact are stopped, not waited for.
     assert set(multiprocessing.active_children()) - before == set()
+
+
+def test_a_worker_has_the_drivers_environment_of_its_own_start(monkeypatch) -> None:
+    """Workers fork from a fork server started with the driver's environment of that moment;
+    a lookup URL set since must still reach them, as it reaches a spawned worker."""
+    from slipway.batch.local import _executor
+
+    first = _executor(1, 1)
+    first.submit(os.getpid).result()  # the fork server runs from here on
+    first.shutdown()
+    monkeypatch.setenv("SLIPWAY_TEST_LATE_VARIABLE", "set after the fork server started")
+    monkeypatch.delenv("SLIPWAY_TEST_GONE_VARIABLE", raising=False)
+    pool = _executor(1, 1)
+    try:
+        assert (
+            pool.submit(os.getenv, "SLIPWAY_TEST_LATE_VARIABLE").result()
+            == "set after the fork server started"
+        )
+        assert pool.submit(os.getenv, "SLIPWAY_TEST_GONE_VARIABLE").result() is None
+        assert pool.submit(os.getenv, "OMP_NUM_THREADS").result() == "1"
+    finally:
+        pool.shutdown()

@@ -147,8 +147,12 @@ def score_table(plan: ScoringPlan, scorer: Scorer, table: pa.Table | pa.RecordBa
 # -- the local engine's pool workers --------------------------------------------------------
 
 
-def start_worker(threads: int) -> None:
-    """Pool initializer: cap the model's threads (loading happens in tasks, whose errors carry)."""
+def start_worker(threads: int, environ: dict[str, str] | None = None) -> None:
+    """Pool initializer: the driver's ``environ``, and the model's threads capped (loading
+    happens in tasks, whose errors carry)."""
+    if environ is not None:
+        os.environ.clear()
+        os.environ.update(environ)
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = str(threads)
     os.environ["SLIPWAY_MODEL_THREADS"] = str(threads)
