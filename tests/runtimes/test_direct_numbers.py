@@ -18,21 +18,9 @@ from slipway.guards.degraded import DegradedMode
 from slipway.guards.fallback import FallbackStage
 from slipway.runtimes.selection import select_runtime
 from slipway.scoring import scorer as scorer_module
-from slipway.scoring.batch import Batch
 from slipway.scoring.runtime import NativeRuntime
 from slipway.scoring.scorer import Scorer
-
-
-class Inert:
-    """An input stage that changes nothing but cannot say so: the scorer takes the checked path."""
-
-    name = "inert"
-    phase = "input"
-    provides: tuple[str, ...] = ()
-    requires: tuple[str, ...] = ()
-
-    def apply(self, batch: Batch) -> None:
-        pass
+from support.slow_stages import SlowStage
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +59,8 @@ def test_plain_numbers_skip_the_checks_and_answer_as_the_checked_path(numeric, m
     if isinstance(chosen, NativeRuntime):  # the native runtime takes a matrix after one checked batch
         Scorer(artifact, runtime=chosen).score_columns(columns(validation.head(5)))
     direct = Scorer(artifact, runtime=chosen, stages=[DegradedMode(lambda: None), FallbackStage(None)])
-    checked = Scorer(artifact, runtime=chosen, stages=[Inert()])
+    # an unarmed SlowStage changes nothing but cannot say so: the scorer takes the checked path
+    checked = Scorer(artifact, runtime=chosen, stages=[SlowStage(0.0)])
     sample = validation.sample(rows, random_state=rows)
 
     expected = checked.score_columns(columns(sample)).rows()

@@ -188,7 +188,8 @@ def _readable_in_tasks(source: ParquetSource, schema: pa.Schema) -> bool:
         kind = stored.field(index).type
         if pa.types.is_dictionary(kind):
             kind = kind.value_type
-        if _family(kind) is None or _family(kind) != _family(field.type):
+        family = _family(kind)
+        if family is None or family != _family(field.type):
             return False
     return True
 

@@ -80,7 +80,7 @@ class LocalBatchEngine:
     def close(self) -> None:
         if self._pool is not None:
             pool = self._pool[1]
-            if self._warming and not any(future.done() for future in self._warming):
+            if self._loading():
                 _stop_loading_workers(pool)  # never used: do not wait for them to finish loading
             else:
                 pool.shutdown(wait=True, cancel_futures=True)
@@ -163,8 +163,7 @@ class LocalBatchEngine:
             _collect({future for future in pending if future.done()}, pending, staging, job, progress)
             # Rather than wait for a worker (none has loaded the artifact yet, or each has its
             # parts in flight), the driver scores the part itself (done when submit returns).
-            starting = bool(self._warming) and not any(future.done() for future in self._warming)
-            driver = workers > 0 and (starting or len(pending) >= limit)
+            driver = workers > 0 and (self._loading() or len(pending) >= limit)
             scorer = _InlineExecutor() if driver else executor
             future = scorer.submit(score_part, plan, index, table, str(staging.folder))
             pending[future] = (index * job.chunk_rows, index * job.chunk_rows + chunk.num_rows - 1)
@@ -172,6 +171,10 @@ class LocalBatchEngine:
         while pending:
             _collect(wait(pending, return_when=FIRST_COMPLETED).done, pending, staging, job, progress)
         return by_driver
+
+    def _loading(self) -> bool:
+        """Whether workers were launched and none has loaded the artifact yet."""
+        return bool(self._warming) and not any(future.done() for future in self._warming)
 
     def _started(self, spec: ArtifactSpec, workers: int) -> Executor:
         """The pool ``start`` launched for this artifact, or a new one."""
@@ -326,5 +329,5 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__.rsplit(".", 1)[0] + ".worker"])
+    context.set_forkserver_preload([start_worker.__module__])
     return context

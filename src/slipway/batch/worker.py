@@ -147,12 +147,11 @@ def score_table(plan: ScoringPlan, scorer: Scorer, table: pa.Table | pa.RecordBa
 # -- the local engine's pool workers --------------------------------------------------------
 
 
-def start_worker(threads: int, environ: dict[str, str] | None = None) -> None:
+def start_worker(threads: int, environ: dict[str, str]) -> None:
     """Pool initializer: the driver's ``environ``, and the model's threads capped (loading
     happens in tasks, whose errors carry)."""
-    if environ is not None:
-        os.environ.clear()
-        os.environ.update(environ)
+    os.environ.clear()
+    os.environ.update(environ)
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = str(threads)
     os.environ["SLIPWAY_MODEL_THREADS"] = str(threads)

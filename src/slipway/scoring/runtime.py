@@ -114,8 +114,9 @@ def _predict(runner: ModelRunner, data: Any) -> Prediction:
 class MatrixRuntime(Protocol):
     """A runtime that can also take every feature as one float matrix, in feature order.
 
-    The scorer hands it the request's numbers directly when the model has no stages: no typed
-    column is built. ``takes_matrix`` may change (the native runtime verifies its twin first).
+    The scorer hands it the request's numbers directly while no stage would change the rows
+    (``slipway.scoring.scorer.Passive``): no typed column is built. ``takes_matrix`` may
+    change (the native runtime verifies its twin first).
     """
 
     @property

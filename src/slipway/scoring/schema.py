@@ -188,7 +188,7 @@ def number_rows(schema: InputSchema, raw: Mapping[str, Any]) -> np.ndarray | Non
     columns, every one a ``number``, sent as equal lists of plain numbers; else None (then
     ``enforce`` checks it and names what is wrong).
 
-    The scorer's direct path for a model without stages: no typed column is built at all.
+    The scorer's direct path (while no stage would change the rows): no typed column is built.
     """
     plan = _plan(schema)
     if len(plan.numbers) != len(schema.columns) or len(plan.numbers) < 2 or raw.keys() != plan.names:

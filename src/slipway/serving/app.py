@@ -45,6 +45,7 @@ from slipway.serving.protocols import mlflow, oip, v1
 from slipway.serving.protocols.common import Parsed, rows_of
 from slipway.serving.responses import (
     EncodedJSONResponse,
+    RawHeaders,
     check_json_content,
     encode_headers,
     error_response,
@@ -89,7 +90,7 @@ class ModelServer:
         )
         self.probe = SelfProbe(
             dict(probe_record) if probe_record is not None else model.probe_record(),
-            self._submit,
+            self.batcher.submit,
             on_result=self._probed,
         )
         self.readiness = Readiness(model.scorer.stages, ttl_s=config.readiness_ttl_s)
@@ -125,9 +126,6 @@ class ModelServer:
             if self.on_close is not None:
                 await asyncio.to_thread(self.on_close)
 
-    async def _submit(self, columns: Any, n_rows: int) -> Outcome:
-        return await self.batcher.submit(columns, n_rows)
-
     def _observed(self, requests: int, rows: int, scored: Any, score_ms: float) -> None:
         self.metrics.batch(requests, rows, scored)
 
@@ -160,7 +158,7 @@ class ModelServer:
             self.check_model(request)
             body = await read_body(request, limit=self.config.max_body_bytes)
             parsed = parse(body, request)
-            outcome = await self._submit(parsed.columns, parsed.n_rows)
+            outcome = await self.batcher.submit(parsed.columns, parsed.n_rows)
             timing = {
                 "total_ms": (time.perf_counter() - started) * 1e3,
                 "queue_ms": outcome.queue_ms,
@@ -183,7 +181,7 @@ class ModelServer:
         # (and no registry read on the event loop).
         return NOT_DEGRADED if isinstance(self.degraded, StageDegradedProvider) else self.degraded.current()
 
-    def _headers(self, rid: str, state: DegradedState) -> list[tuple[bytes, bytes]]:
+    def _headers(self, rid: str, state: DegradedState) -> RawHeaders:
         return [
             *self._model_headers,
             (b"x-request-id", rid.encode("latin-1")),

@@ -250,10 +250,12 @@ class MicroBatcher:
             job = self._jobs.popleft()
             taken.append(job)
             rows += job.n_rows
-        self._depth_changed()
+        if taken:
+            self._depth_changed()
         return taken
 
     def _depth_changed(self) -> None:
+        """Tell ``observe_depth`` the queue's new length (called only when it changed)."""
         if self._observe_depth is not None:
             self._observe_depth(len(self._jobs))
 

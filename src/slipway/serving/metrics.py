@@ -122,7 +122,6 @@ class ServingMetrics:
         )
         info.labels(model=model, version=version, digest=digest, runtime=runtime).set(1)
         self._depth = self.queue_depth.labels(**self.labels)
-        self._last_depth = 0
         self._batch_rows = self.batch_rows.labels(**self.labels)
         self._batch_requests = self.batch_requests.labels(**self.labels)
         self._rows = {
@@ -145,9 +144,7 @@ class ServingMetrics:
             self.errors.labels(**self.labels, kind=kind).inc()
 
     def depth(self, value: int) -> None:
-        if value != self._last_depth:
-            self._depth.set(value)
-            self._last_depth = value
+        self._depth.set(value)
 
     def batch(self, requests: int, rows: int, scored: ScoredBatch | None) -> None:
         self._batch_requests.observe(requests)

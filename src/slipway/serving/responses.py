@@ -65,7 +65,7 @@ def request_id(request: Request) -> str:
     """The client's ``X-Request-ID`` when it is a sane token, else a new one."""
     # The raw headers, not ``request.headers``: its ``get`` raises and catches a KeyError for
     # a header that is absent, as this one usually is.
-    headers: list[tuple[bytes, bytes]] = request.scope["headers"]
+    headers: RawHeaders = request.scope["headers"]
     for name, value in headers:
         if name == b"x-request-id":
             given = value.decode("latin-1")
